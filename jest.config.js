@@ -1,0 +1,22 @@
+// CommonJS throughout (see docs/design.md, "Module system"): ts-jest compiles TypeScript without
+// type-checking (tsc does that in `npm run lint`), which keeps the suite fast.
+const transform = { '^.+\\.ts$': 'ts-jest' };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  projects: [
+    {
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/golden/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
+    {
+      displayName: 'helm',
+      testMatch: ['<rootDir>/test/e2e/helm/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
+  ],
+};

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up and runs every test tier from a fresh clone: npm dependencies, the pinned Helm 3 and
+# Helm 4 binaries (built from the Go module proxy, cached under ~/.cache/kafka-warden), lint, then
+# every Jest project. A tier that cannot run fails; nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== dependencies"
+npm ci --no-audit --no-fund
+echo "== tools"
+bash scripts/install-tools.sh helm3 helm4
+echo "== lint"
+npm run lint
+echo "== tests"
+npm test -- --ci

@@ -1,0 +1,343 @@
+/**
+ * The pod-level transformation: one function for a StatefulSet's pod template (post-renderer) and
+ * for a Pod (mutating webhook). It computes the wanted state from the configuration alone, so
+ * applying it to its own output changes nothing.
+ */
+import type { WardenConfig } from './config';
+import { secretNameFor } from './config';
+import { detectWorkload, type WorkloadRole } from './detect';
+import {
+  InjectionRecorder,
+  readStatus,
+  removeStale,
+  writeStatus,
+  type InjectionStatus,
+} from './injection-status';
+import { kafkaExporterConfig, zookeeperExporterConfig } from './jmx-exporter-rules';
+import type { Container, PodSpec, PodTemplate } from './k8s-types';
+import {
+  advertisedListeners,
+  planListeners,
+  protocolMap,
+  type BrokerContext,
+  type ListenerPlan,
+} from './listeners';
+import { getEnv, hasEnv, setContainerPort, setVolume, setVolumeMount } from './pod-edit';
+import { withAdvertisedListeners } from './start-command';
+import {
+  BROKER_SECRETS_DIR,
+  BROKER_TLS_VOLUME,
+  brokerTlsEnv,
+  CLIENT_SECRETS_DIR,
+  CLIENT_TLS_VOLUME,
+  clientTlsEnv,
+  KAFKA_CLIENT_COMPONENTS,
+} from './tls-wiring';
+
+export const EXPORTER_CONTAINER = 'prometheus-jmx-exporter';
+export const INIT_CONTAINER = 'kafka-warden-init';
+export const METRICS_VOLUME = 'kafka-warden-metrics';
+const METRICS_DIR = '/etc/kafka-warden/metrics';
+const EXPORTER_CONFIG_FILE = 'jmx-exporter.yml';
+
+/** Resolves a bootstrap host (a headless or client Service name) to the Kafka cluster behind it. */
+export type ClusterLookup = (host: string) => string | undefined;
+
+export interface PodInjectionContext {
+  /** Names the workload in error messages, e.g. `StatefulSet my-cp-cp-kafka`. */
+  where: string;
+  /** Required for brokers: identity, headless service and size of the cluster. */
+  broker?: BrokerContext;
+  /** For the chart's other components when PLAINTEXT is dropped. */
+  clusters?: ClusterLookup;
+}
+
+export interface PodInjectionResult {
+  role: WorkloadRole | 'kafka-client';
+  status: InjectionStatus;
+  listeners?: ListenerPlan;
+}
+
+export function injectPodTemplate(
+  template: PodTemplate,
+  ctx: PodInjectionContext,
+  config: WardenConfig,
+): PodInjectionResult | null {
+  const spec = template.spec;
+  if (!spec || !Array.isArray(spec.containers)) return null;
+  const meta = (template.metadata ??= {});
+  const detected = detectWorkload(meta, spec, config);
+  const previous = readStatus(meta);
+
+  let result: PodInjectionResult | null = null;
+  if (detected?.role === 'kafka' && ctx.broker) {
+    const rec = new InjectionRecorder('kafka', previous);
+    const listeners = injectBroker(
+      spec,
+      detected.container,
+      ctx.broker,
+      ctx.where,
+      config,
+      rec,
+      previous,
+    );
+    addMetrics(template, detected.container, 'kafka', config, rec);
+    result = { role: 'kafka', status: rec.status, listeners };
+  } else if (detected?.role === 'zookeeper') {
+    const rec = new InjectionRecorder('zookeeper', previous);
+    addMetrics(template, detected.container, 'zookeeper', config, rec);
+    if (config.probes.enabled) {
+      const port = Number(getEnv(detected.container, 'ZOOKEEPER_CLIENT_PORT') ?? 2181);
+      setReadinessProbe(detected.container, port, previous, rec, 10);
+    }
+    result = { role: 'zookeeper', status: rec.status };
+  } else if (!detected && ctx.clusters && config.tls.enabled && !config.tls.keepPlaintext) {
+    const rec = new InjectionRecorder('kafka-client', previous);
+    if (switchClientsToTls(spec, ctx.clusters, config, rec)) {
+      result = { role: 'kafka-client', status: rec.status };
+    }
+  }
+  if (!result) {
+    if (previous) {
+      removeStale(spec, previous, new InjectionRecorder(previous.role).status);
+      delete meta.annotations?.['kafka-warden.io/status'];
+    }
+    return null;
+  }
+  removeStale(spec, previous, result.status);
+  writeStatus(meta, result.status);
+  return result;
+}
+
+function injectBroker(
+  spec: PodSpec,
+  broker: Container,
+  ctx: BrokerContext,
+  where: string,
+  config: WardenConfig,
+  rec: InjectionRecorder,
+  previous: InjectionStatus | null,
+): ListenerPlan {
+  const plan = planListeners(ctx, config);
+  rec.setCommand(broker, withAdvertisedListeners(broker.command, advertisedListeners(plan), where));
+  const set = (name: string, value: string) => rec.setEnv(broker, name, value);
+  set('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP', protocolMap(plan));
+  set('KAFKA_INTER_BROKER_LISTENER_NAME', plan.interBrokerListener);
+
+  const portNames: Record<string, string> = {
+    PLAINTEXT: 'kafka',
+    SSL: 'kafka-tls',
+    EXTERNAL: 'kafka-external',
+    EXTERNAL_SSL: 'kafka-external',
+  };
+  for (const listener of plan.listeners) {
+    if (listener.containerPort === null || listener.name === 'PLAINTEXT') continue;
+    const name = portNames[listener.name] ?? listener.name.toLowerCase();
+    setContainerPort(broker, name, listener.containerPort);
+    rec.port(broker.name, name);
+  }
+  if (!plan.listeners.some((l) => l.name === 'PLAINTEXT')) {
+    rec.removePorts(broker, (p) => p.containerPort === config.listeners.plaintextPort);
+  }
+
+  if (config.tls.enabled) {
+    for (const [name, value] of brokerTlsEnv(config.tls.clientAuth)) set(name, value);
+    setVolume(spec, {
+      name: BROKER_TLS_VOLUME,
+      secret: {
+        secretName: secretNameFor(config.tls.brokerSecretName, ctx.cluster),
+        defaultMode: 0o400,
+      },
+    });
+    rec.volume(BROKER_TLS_VOLUME);
+    setVolumeMount(broker, {
+      name: BROKER_TLS_VOLUME,
+      mountPath: BROKER_SECRETS_DIR,
+      readOnly: true,
+    });
+    rec.mount(broker.name, BROKER_TLS_VOLUME);
+    if (!config.tls.keepPlaintext) {
+      // The broker's own Confluent metrics reporter is a Kafka client of its cluster too.
+      const reporter = KAFKA_CLIENT_COMPONENTS.find(
+        (c) => c.bootstrapEnv === 'CONFLUENT_METRICS_REPORTER_BOOTSTRAP_SERVERS',
+      );
+      if (reporter && hasEnv(broker, reporter.bootstrapEnv)) {
+        const value = getEnv(broker, reporter.bootstrapEnv) ?? '';
+        set(
+          reporter.bootstrapEnv,
+          rewriteBootstrap(value, () => ctx.cluster, config.tls.port),
+        );
+        for (const prefix of reporter.clientPrefixes) {
+          for (const [name, v] of clientTlsEnv(prefix, BROKER_SECRETS_DIR)) set(name, v);
+        }
+      }
+    }
+  }
+  if (config.probes.enabled) setReadinessProbe(broker, plan.internalPort, previous, rec, 30);
+  if (config.storage.fixUnmountedDataDirs) mountUnmountedDataDirs(spec, broker);
+  return plan;
+}
+
+/**
+ * cp-kafka with persistence.enabled=false renders `datadir-N` emptyDirs but mounts nothing, so the
+ * broker writes its logs into the container's own filesystem. Mount each one where KAFKA_LOG_DIRS
+ * expects it (`/opt/kafka/data-N/logs` lives on volume `datadir-N`).
+ */
+function mountUnmountedDataDirs(spec: PodSpec, broker: Container): void {
+  const logDirs = (getEnv(broker, 'KAFKA_LOG_DIRS') ?? '').split(',').filter(Boolean);
+  for (const dir of logDirs) {
+    const match = /^(\/opt\/kafka\/data-(\d+))\//.exec(dir.trim());
+    if (!match?.[1]) continue;
+    const volumeName = `datadir-${match[2]}`;
+    const volume = spec.volumes?.find((v) => v.name === volumeName);
+    const mounted = broker.volumeMounts?.some(
+      (m) => m.name === volumeName || m.mountPath === match[1],
+    );
+    if (volume?.emptyDir !== undefined && !mounted) {
+      setVolumeMount(broker, { name: volumeName, mountPath: match[1] });
+    }
+  }
+}
+
+function setReadinessProbe(
+  container: Container,
+  port: number,
+  previous: InjectionStatus | null,
+  rec: InjectionRecorder,
+  initialDelaySeconds: number,
+): void {
+  const wanted = {
+    tcpSocket: { port },
+    initialDelaySeconds,
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold: 6,
+  };
+  // A readiness probe the user wrote is theirs; one kafka-warden wrote is refreshed.
+  const ours =
+    (previous?.readinessProbes.includes(container.name) ?? false) ||
+    JSON.stringify(container.readinessProbe) === JSON.stringify(wanted);
+  if (container.readinessProbe && !ours) return;
+  container.readinessProbe = wanted;
+  rec.readinessProbe(container.name);
+}
+
+function addMetrics(
+  template: PodTemplate,
+  main: Container,
+  role: WorkloadRole,
+  config: WardenConfig,
+  rec: InjectionRecorder,
+): void {
+  if (!config.metrics.enabled) return;
+  const spec = template.spec as PodSpec;
+  const { port, jmxPort } = config.metrics;
+  if (!hasEnv(main, 'KAFKA_JMX_PORT') || rec.ownedBefore(main.name, 'KAFKA_JMX_PORT')) {
+    rec.setEnv(main, 'KAFKA_JMX_PORT', String(jmxPort));
+  }
+  const effectiveJmxPort = Number(getEnv(main, 'KAFKA_JMX_PORT') ?? jmxPort);
+  const exporterConfig =
+    role === 'kafka'
+      ? kafkaExporterConfig(effectiveJmxPort)
+      : zookeeperExporterConfig(effectiveJmxPort);
+
+  // The exporter's configuration travels in the pod itself, written to an emptyDir by an init
+  // container running the broker's own image (it has a shell and is already pulled). The webhook
+  // can then inject metrics without a ConfigMap that it would have to create as a side effect.
+  setVolume(spec, { name: METRICS_VOLUME, emptyDir: {} });
+  rec.volume(METRICS_VOLUME);
+  const init: Container = {
+    name: INIT_CONTAINER,
+    image: main.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: [
+      'sh',
+      '-c',
+      `printf '%s' "$JMX_EXPORTER_CONFIG" > ${METRICS_DIR}/${EXPORTER_CONFIG_FILE}`,
+    ],
+    env: [{ name: 'JMX_EXPORTER_CONFIG', value: exporterConfig }],
+    resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+    volumeMounts: [{ name: METRICS_VOLUME, mountPath: METRICS_DIR }],
+  };
+  const inits = (spec.initContainers ??= []);
+  const initIndex = inits.findIndex((c) => c.name === INIT_CONTAINER);
+  if (initIndex === -1) inits.push(init);
+  else inits[initIndex] = init;
+  rec.initContainer(INIT_CONTAINER);
+
+  // The chart's sidecar image (solsson/kafka-prometheus-jmx-exporter) is what users already pull;
+  // keep its image and resources, replace the configuration it reads.
+  const existing = spec.containers.find((c) => c.name === EXPORTER_CONTAINER);
+  rec.replaceContainer(spec.containers, {
+    name: EXPORTER_CONTAINER,
+    image: existing?.image ?? config.metrics.exporterImage,
+    imagePullPolicy: 'IfNotPresent',
+    command: [
+      'java',
+      '-XX:+UnlockExperimentalVMOptions',
+      '-XX:+UseCGroupMemoryLimitForHeap',
+      '-XX:MaxRAMFraction=1',
+      '-XshowSettings:vm',
+      '-jar',
+      'jmx_prometheus_httpserver.jar',
+      String(port),
+      `${METRICS_DIR}/${EXPORTER_CONFIG_FILE}`,
+    ],
+    ports: [{ containerPort: port, name: 'metrics' }],
+    resources: existing?.resources ?? {},
+    volumeMounts: [{ name: METRICS_VOLUME, mountPath: METRICS_DIR, readOnly: true }],
+  });
+
+  const annotations = ((template.metadata ??= {}).annotations ??= {});
+  annotations['prometheus.io/scrape'] = 'true';
+  annotations['prometheus.io/port'] = String(port);
+}
+
+/** Rewrites `PLAINTEXT://host:port` entries that point at a known Kafka cluster to its SSL listener. */
+export function rewriteBootstrap(value: string, lookup: ClusterLookup, tlsPort: number): string {
+  return value
+    .split(',')
+    .map((entry) => {
+      const match = /^\s*(?:(PLAINTEXT|SSL):\/\/)?([^:/\s]+):(\d+)\s*$/.exec(entry);
+      if (!match?.[2] || !lookup(match[2])) return entry;
+      return `SSL://${match[2]}:${tlsPort}`;
+    })
+    .join(',');
+}
+
+function switchClientsToTls(
+  spec: PodSpec,
+  clusters: ClusterLookup,
+  config: WardenConfig,
+  rec: InjectionRecorder,
+): boolean {
+  let cluster: string | undefined;
+  for (const container of spec.containers) {
+    for (const component of KAFKA_CLIENT_COMPONENTS) {
+      const bootstrap = getEnv(container, component.bootstrapEnv);
+      if (bootstrap === undefined) continue;
+      const host = /^\s*(?:[A-Z_]+:\/\/)?([^:/\s,]+)/.exec(bootstrap)?.[1];
+      const found = host ? clusters(host) : undefined;
+      if (!found) continue;
+      cluster ??= found;
+      const set = (name: string, value: string) => rec.setEnv(container, name, value);
+      set(component.bootstrapEnv, rewriteBootstrap(bootstrap, clusters, config.tls.port));
+      for (const prefix of component.clientPrefixes) {
+        for (const [name, value] of clientTlsEnv(prefix, CLIENT_SECRETS_DIR)) set(name, value);
+      }
+      setVolumeMount(container, {
+        name: CLIENT_TLS_VOLUME,
+        mountPath: CLIENT_SECRETS_DIR,
+        readOnly: true,
+      });
+      rec.mount(container.name, CLIENT_TLS_VOLUME);
+    }
+  }
+  if (!cluster) return false;
+  setVolume(spec, {
+    name: CLIENT_TLS_VOLUME,
+    secret: { secretName: secretNameFor(config.tls.clientSecretName, cluster), defaultMode: 0o400 },
+  });
+  rec.volume(CLIENT_TLS_VOLUME);
+  return true;
+}

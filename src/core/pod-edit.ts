@@ -1,0 +1,77 @@
+/**
+ * Small, name-keyed edits on pod specs. Everything kafka-warden injects is keyed by name so that
+ * applying the transformation twice, or with a changed configuration, replaces instead of duplicating.
+ */
+import type { Container, EnvVar, PodSpec, Volume, VolumeMount } from './k8s-types';
+
+export function getEnv(container: Container, name: string): string | undefined {
+  return container.env?.find((e) => e.name === name)?.value;
+}
+
+export function hasEnv(container: Container, name: string): boolean {
+  return container.env?.some((e) => e.name === name) ?? false;
+}
+
+/** Sets a literal env var, in place when it exists (keeping its position), else appended. */
+export function setEnv(container: Container, name: string, value: string): void {
+  const env = (container.env ??= []);
+  const existing = env.find((e) => e.name === name);
+  if (existing) {
+    if (existing.value === value && existing.valueFrom === undefined) return;
+    delete existing.valueFrom;
+    existing.value = value;
+  } else {
+    env.push({ name, value });
+  }
+}
+
+export function setEnvVar(container: Container, envVar: EnvVar): void {
+  const env = (container.env ??= []);
+  const index = env.findIndex((e) => e.name === envVar.name);
+  if (index === -1) env.push(envVar);
+  else env[index] = envVar;
+}
+
+export function removeEnv(container: Container, name: string): void {
+  if (!container.env) return;
+  const index = container.env.findIndex((e) => e.name === name);
+  if (index !== -1) container.env.splice(index, 1);
+}
+
+export function upsertByName<T extends { name: string }>(list: T[], item: T): void {
+  const index = list.findIndex((x) => x.name === item.name);
+  if (index === -1) list.push(item);
+  else list[index] = item;
+}
+
+export function removeByName<T extends { name: string }>(
+  list: T[] | null | undefined,
+  name: string,
+): void {
+  if (!list) return;
+  const index = list.findIndex((x) => x.name === name);
+  if (index !== -1) list.splice(index, 1);
+}
+
+export function setVolume(spec: PodSpec, volume: Volume): void {
+  upsertByName((spec.volumes ??= []), volume);
+}
+
+export function setVolumeMount(container: Container, mount: VolumeMount): void {
+  const mounts = (container.volumeMounts ??= []);
+  // A mount is identified by where it lands: two mounts at one path would fail pod validation.
+  const index = mounts.findIndex((m) => m.mountPath === mount.mountPath || m.name === mount.name);
+  if (index === -1) mounts.push(mount);
+  else mounts[index] = mount;
+}
+
+export function setContainerPort(container: Container, name: string, containerPort: number): void {
+  const ports = (container.ports ??= []);
+  const existing = ports.find((p) => p.containerPort === containerPort || p.name === name);
+  if (existing) {
+    existing.name = name;
+    existing.containerPort = containerPort;
+  } else {
+    ports.push({ containerPort, name });
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * The manifest-level transformation behind the post-renderer: it sees a whole release, so besides
+ * injecting into pod templates it adds what only exists at that level (broker PodDisruptionBudgets,
+ * per-broker external Services, TLS ports on the Kafka Services) and upgrades ZooKeeper's
+ * policy/v1beta1 PodDisruptionBudget. Pure: objects in, objects out.
+ */
+import type { WardenConfig } from './config';
+import { detectWorkload, labelsMatch } from './detect';
+import { WardenError } from './errors';
+import { injectPodTemplate, type PodInjectionContext } from './inject-pod';
+import { STATUS_ANNOTATION } from './injection-status';
+import type {
+  KubeObject,
+  LabelSelector,
+  PodTemplate,
+  ServicePort,
+  ServiceSpec,
+  StatefulSetSpec,
+} from './k8s-types';
+import { isRecord } from './k8s-types';
+import type { BrokerContext } from './listeners';
+import { planListeners } from './listeners';
+
+export const HELM4_FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
+export const GENERATED_LABEL = 'kafka-warden.io/generated';
+const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+const WORKLOAD_KINDS = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'ReplicaSet', 'Job']);
+
+export interface AddedObject {
+  object: KubeObject;
+  /** Index of the input object the new one belongs after (its StatefulSet). */
+  after: number;
+}
+
+export interface ManifestTransformResult {
+  /** The input objects, transformed in place. */
+  objects: (KubeObject | undefined)[];
+  added: AddedObject[];
+}
+
+interface KafkaCluster {
+  index: number;
+  statefulSet: KubeObject;
+  spec: StatefulSetSpec;
+  context: BrokerContext;
+}
+
+export function isHelmHook(object: KubeObject): boolean {
+  return object.metadata?.annotations?.['helm.sh/hook'] !== undefined;
+}
+
+/**
+ * Transforms a release's objects in place. `undefined` entries are documents the caller did not
+ * parse because they cannot matter; they keep their place.
+ */
+export function transformManifests(
+  objects: (KubeObject | undefined)[],
+  config: WardenConfig,
+): ManifestTransformResult {
+  const clusters = findKafkaClusters(objects, config);
+  const hostToCluster = new Map<string, string>();
+  for (const cluster of clusters) {
+    hostToCluster.set(cluster.context.headlessService, cluster.context.cluster);
+    for (const service of objects) {
+      if (service && isClientService(service, cluster)) {
+        hostToCluster.set(service.metadata?.name ?? '', cluster.context.cluster);
+      }
+    }
+  }
+  const lookup = (host: string) => hostToCluster.get(host.split('.')[0] ?? host);
+
+  objects.forEach((object, index) => {
+    if (!object || isHelmHook(object)) return;
+    const where = `${object.kind ?? 'object'} ${object.metadata?.name ?? `#${index + 1}`}`;
+    if (object.kind === 'PodDisruptionBudget') {
+      if (config.disruptionBudgets.upgradeApiVersion) upgradePdb(object, where);
+      return;
+    }
+    if (object.kind === 'Service') {
+      for (const cluster of clusters) {
+        if (
+          isClientService(object, cluster) ||
+          object.metadata?.name === cluster.context.headlessService
+        ) {
+          reconcileServicePorts(object, config);
+        }
+      }
+      return;
+    }
+    const template = podTemplateOf(object);
+    if (!template) return;
+    const ctx: PodInjectionContext = { where, clusters: lookup };
+    const cluster = clusters.find((c) => c.index === index);
+    if (cluster) ctx.broker = cluster.context;
+    else if (object.kind === 'Pod') ctx.broker = brokerContextForPod(object);
+    injectPodTemplate(template, ctx, config);
+  });
+
+  const added: AddedObject[] = [];
+  for (const cluster of clusters) {
+    for (const object of clusterResources(cluster, objects, config)) {
+      added.push({ object, after: cluster.index });
+    }
+  }
+  return { objects, added };
+}
+
+function findKafkaClusters(
+  objects: (KubeObject | undefined)[],
+  config: WardenConfig,
+): KafkaCluster[] {
+  const clusters: KafkaCluster[] = [];
+  objects.forEach((object, index) => {
+    if (!object || object.kind !== 'StatefulSet' || isHelmHook(object)) return;
+    const spec = object.spec as StatefulSetSpec | undefined;
+    const detected = detectWorkload(spec?.template?.metadata, spec?.template?.spec, config);
+    if (!spec || detected?.role !== 'kafka') return;
+    const name = object.metadata?.name ?? 'kafka';
+    const nodeport0 = detected.container.ports?.find((p) => p.name === 'nodeport-0');
+    clusters.push({
+      index,
+      statefulSet: object,
+      spec,
+      context: {
+        cluster: name,
+        headlessService: spec.serviceName ?? `${name}-headless`,
+        replicas: typeof spec.replicas === 'number' ? spec.replicas : 1,
+        chartFirstListenerPort: nodeport0?.containerPort ?? null,
+      },
+    });
+  });
+  return clusters;
+}
+
+/** The pod's cluster identity, as the StatefulSet controller leaves it on every pod it creates. */
+export function brokerContextForPod(pod: KubeObject): BrokerContext {
+  const meta = pod.metadata ?? {};
+  const owner = meta.ownerReferences?.find((o) => o.kind === 'StatefulSet')?.name;
+  const generateName = typeof meta.generateName === 'string' ? meta.generateName : '';
+  const fromName = (meta.name ?? generateName).replace(/-\d*$/, '');
+  const cluster = owner ?? fromName;
+  const spec = isRecord(pod.spec) ? pod.spec : {};
+  const containers = Array.isArray(spec.containers)
+    ? (spec.containers as { ports?: { name?: string; containerPort: number }[] }[])
+    : [];
+  const nodeport0 = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === 'nodeport-0');
+  return {
+    cluster,
+    headlessService: typeof spec.subdomain === 'string' ? spec.subdomain : `${cluster}-headless`,
+    replicas: 1,
+    chartFirstListenerPort: nodeport0?.containerPort ?? null,
+  };
+}
+
+function podTemplateOf(object: KubeObject): PodTemplate | undefined {
+  if (object.kind === 'Pod') return object as PodTemplate;
+  if (!object.kind || !WORKLOAD_KINDS.has(object.kind) || !isRecord(object.spec)) return undefined;
+  const template = object.spec.template;
+  return isRecord(template) ? template : undefined;
+}
+
+function upgradePdb(object: KubeObject, where: string): void {
+  if (object.apiVersion !== 'policy/v1beta1') return;
+  const selector = isRecord(object.spec)
+    ? (object.spec.selector as LabelSelector | undefined)
+    : undefined;
+  const empty =
+    !selector ||
+    (Object.keys(selector.matchLabels ?? {}).length === 0 &&
+      (selector.matchExpressions ?? []).length === 0);
+  if (empty) {
+    // policy/v1beta1 reads an empty selector as "no pods", policy/v1 as "every pod in the namespace".
+    throw new WardenError(
+      'KW_PDB_SELECTOR',
+      `${where}: a policy/v1beta1 PodDisruptionBudget with an empty selector would select every pod in its namespace as policy/v1; give it a selector`,
+    );
+  }
+  object.apiVersion = 'policy/v1';
+}
+
+/** A Service that load-balances over the brokers (not a per-broker one, not the headless one). */
+function isClientService(object: KubeObject, cluster: KafkaCluster): boolean {
+  if (object.kind !== 'Service' || isHelmHook(object)) return false;
+  const spec = object.spec as ServiceSpec | undefined;
+  if (!spec?.selector || spec.clusterIP === 'None' || spec.selector[POD_NAME_LABEL]) return false;
+  if (object.metadata?.name === cluster.context.headlessService) return false;
+  return labelsMatch(cluster.spec.template?.metadata?.labels, spec.selector);
+}
+
+interface ServiceStatus {
+  addedPorts: string[];
+  removedPorts: { at: number; port: ServicePort }[];
+}
+
+/**
+ * Kafka Services get the TLS port, and lose the PLAINTEXT port when PLAINTEXT is dropped. What was
+ * added or removed is recorded on the Service so a later configuration undoes it first.
+ */
+function reconcileServicePorts(service: KubeObject, config: WardenConfig): void {
+  const spec = service.spec as ServiceSpec | undefined;
+  if (!spec) return;
+  const meta = (service.metadata ??= {});
+  const previous = parseServiceStatus(meta.annotations?.[STATUS_ANNOTATION]);
+  let ports = (spec.ports ?? []).filter((p) => !previous.addedPorts.includes(p.name ?? ''));
+  for (const { at, port } of previous.removedPorts) {
+    if (!ports.some((p) => p.port === port.port)) ports.splice(at, 0, port);
+  }
+  const status: ServiceStatus = { addedPorts: [], removedPorts: [] };
+  if (config.tls.enabled) {
+    if (!ports.some((p) => p.port === config.tls.port)) {
+      ports.push({ name: 'broker-tls', port: config.tls.port, targetPort: config.tls.port });
+      status.addedPorts.push('broker-tls');
+    }
+    if (!config.tls.keepPlaintext) {
+      status.removedPorts = ports.flatMap((port, at) =>
+        port.port === config.listeners.plaintextPort ? [{ at, port }] : [],
+      );
+      ports = ports.filter((p) => p.port !== config.listeners.plaintextPort);
+    }
+  }
+  spec.ports = ports;
+  if (status.addedPorts.length > 0 || status.removedPorts.length > 0) {
+    (meta.annotations ??= {})[STATUS_ANNOTATION] = JSON.stringify(status);
+  } else if (meta.annotations?.[STATUS_ANNOTATION]) {
+    delete meta.annotations[STATUS_ANNOTATION];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
+}
+
+function parseServiceStatus(raw: string | undefined): ServiceStatus {
+  try {
+    const parsed = raw ? (JSON.parse(raw) as Partial<ServiceStatus>) : {};
+    return { addedPorts: parsed.addedPorts ?? [], removedPorts: parsed.removedPorts ?? [] };
+  } catch {
+    return { addedPorts: [], removedPorts: [] };
+  }
+}
+
+function clusterResources(
+  cluster: KafkaCluster,
+  objects: (KubeObject | undefined)[],
+  config: WardenConfig,
+): KubeObject[] {
+  const sts = cluster.statefulSet;
+  const name = cluster.context.cluster;
+  const labels = { ...(sts.metadata?.labels ?? {}), [GENERATED_LABEL]: 'true' };
+  const filename = sts.metadata?.annotations?.[HELM4_FILENAME_ANNOTATION];
+  const annotations = filename ? { [HELM4_FILENAME_ANNOTATION]: filename } : undefined;
+  const metadata = (objectName: string, extraLabels: Record<string, string> = {}) => ({
+    name: objectName,
+    ...(sts.metadata?.namespace ? { namespace: sts.metadata.namespace } : {}),
+    labels: { ...labels, ...extraLabels },
+    ...(annotations ? { annotations: { ...annotations } } : {}),
+  });
+  const present = (kind: string, objectName: string) =>
+    objects.some((o) => o?.kind === kind && o.metadata?.name === objectName);
+  const result: KubeObject[] = [];
+
+  const selector =
+    cluster.spec.selector?.matchLabels ?? cluster.spec.template?.metadata?.labels ?? {};
+  const hasBudget = objects.some((o) => {
+    if (o?.kind !== 'PodDisruptionBudget' || !isRecord(o.spec)) return false;
+    const budgetLabels = (o.spec.selector as LabelSelector | undefined)?.matchLabels;
+    return budgetLabels !== undefined && labelsMatch(selector, budgetLabels);
+  });
+  if (config.disruptionBudgets.kafka && !hasBudget) {
+    result.push({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: metadata(`${name}-pdb`),
+      spec: { selector: { matchLabels: { ...selector } }, maxUnavailable: 1 },
+    });
+  }
+
+  const plan = planListeners(cluster.context, config);
+  const mode = config.listeners.external.mode;
+  const configuredFirst = config.listeners.external.firstListenerPort;
+  const chartFirst = cluster.context.chartFirstListenerPort;
+  if (
+    mode === 'nodeport' &&
+    configuredFirst !== null &&
+    chartFirst !== null &&
+    configuredFirst !== chartFirst
+  ) {
+    throw new WardenError(
+      'KW_EXTERNAL_PORT_CONFLICT',
+      `StatefulSet ${name}: listeners.external.firstListenerPort ${configuredFirst} disagrees with the chart's nodeport.firstListenerPort ${chartFirst} (its NodePort Services use ${chartFirst}); remove one of the two settings`,
+    );
+  }
+  for (let broker = 0; broker < cluster.context.replicas && mode !== 'none'; broker++) {
+    const podName = `${name}-${broker}`;
+    const podSelector = { ...selector, [POD_NAME_LABEL]: podName };
+    if (mode === 'nodeport') {
+      const nodePort = (plan.firstNodePort ?? 0) + broker;
+      const chartService = objects.some((o) => {
+        const spec = o?.kind === 'Service' ? (o.spec as ServiceSpec | undefined) : undefined;
+        return spec?.type === 'NodePort' && spec.selector?.[POD_NAME_LABEL] === podName;
+      });
+      if (chartService || present('Service', `${podName}-nodeport`)) continue;
+      result.push({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: metadata(`${podName}-nodeport`, { pod: podName }),
+        spec: {
+          type: 'NodePort',
+          ports: [
+            {
+              name: 'external-broker',
+              port: nodePort,
+              targetPort: nodePort,
+              nodePort,
+              protocol: 'TCP',
+            },
+          ],
+          selector: podSelector,
+        },
+      });
+    } else {
+      const serviceName = `${podName}-external`;
+      if (present('Service', serviceName)) continue;
+      const port = config.listeners.external.port;
+      result.push({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: metadata(serviceName, { pod: podName }),
+        spec: {
+          type: mode === 'loadbalancer' ? 'LoadBalancer' : 'ClusterIP',
+          ports: [{ name: 'external-broker', port, targetPort: port, protocol: 'TCP' }],
+          selector: podSelector,
+        },
+      });
+    }
+  }
+  return result;
+}

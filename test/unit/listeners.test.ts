@@ -1,0 +1,85 @@
+import { resolveConfig, type PartialConfig } from '../../src/core/config';
+import { advertisedListeners, planListeners, protocolMap } from '../../src/core/listeners';
+
+const ctx = {
+  cluster: 'c',
+  headlessService: 'c-headless',
+  replicas: 3,
+  chartFirstListenerPort: null,
+};
+const plan = (partial: PartialConfig, chartFirst: number | null = null) =>
+  planListeners({ ...ctx, chartFirstListenerPort: chartFirst }, resolveConfig(partial));
+
+describe('listener planning', () => {
+  test.each<[string, PartialConfig]>([
+    ['defaults', {}],
+    ['TLS only', { tls: { keepPlaintext: false } }],
+    ['TLS off', { tls: { enabled: false } }],
+    ['nodeport', { listeners: { external: { mode: 'nodeport' } } }],
+    [
+      'loadbalancer',
+      { listeners: { external: { mode: 'loadbalancer', hostTemplate: 'b{id}.k.example.com' } } },
+    ],
+    [
+      'hostname without TLS',
+      {
+        tls: { enabled: false },
+        listeners: { external: { mode: 'hostname', hostTemplate: 'k{id}.example.com' } },
+      },
+    ],
+  ])('%s: the protocol map names exactly the advertised listeners', (_n, partial) => {
+    const p = plan(partial);
+    const advertisedNames = advertisedListeners(p)
+      .split(',')
+      .map((l) => l.split('://')[0]);
+    const mapNames = protocolMap(p)
+      .split(',')
+      .map((m) => m.split(':')[0]);
+    expect(mapNames).toEqual(advertisedNames);
+    expect(advertisedNames).toContain(p.interBrokerListener);
+  });
+
+  test('every TLS listener name contains SSL, so the image runs its keystore checks', () => {
+    const p = plan({ listeners: { external: { mode: 'nodeport' } } });
+    for (const l of p.listeners.filter((x) => x.protocol === 'SSL'))
+      expect(`${l.name}://`).toContain('SSL://');
+  });
+
+  test("nodeport honours the chart's firstListenerPort", () => {
+    expect(
+      advertisedListeners(plan({ listeners: { external: { mode: 'nodeport' } } }, 32000)),
+    ).toContain('EXTERNAL_SSL://${HOST_IP}:$((32000 + ${KAFKA_BROKER_ID}))');
+  });
+
+  test('no external mode drops the EXTERNAL listener the chart advertises with nothing behind it', () => {
+    expect(advertisedListeners(plan({}))).not.toContain('EXTERNAL');
+  });
+
+  test('loadbalancer advertises the host template with the broker id', () => {
+    expect(
+      advertisedListeners(
+        plan({
+          listeners: {
+            external: { mode: 'loadbalancer', port: 9094, hostTemplate: 'b{id}.k.example.com' },
+          },
+        }),
+      ),
+    ).toContain('EXTERNAL_SSL://b${KAFKA_BROKER_ID}.k.example.com:9094');
+  });
+
+  test('loadbalancer without a host template fails with KW_EXTERNAL_HOST', () => {
+    expect(() => plan({ listeners: { external: { mode: 'loadbalancer' } } })).toThrow(
+      /hostTemplate/,
+    );
+  });
+
+  test('keeping PLAINTEXT still replicates over SSL by default; PLAINTEXT inter-broker is a migration option', () => {
+    expect(plan({}).interBrokerListener).toBe('SSL');
+    expect(plan({ tls: { interBrokerListener: 'PLAINTEXT' } }).interBrokerListener).toBe(
+      'PLAINTEXT',
+    );
+    expect(
+      plan({ tls: { interBrokerListener: 'PLAINTEXT', keepPlaintext: false } }).interBrokerListener,
+    ).toBe('SSL');
+  });
+});

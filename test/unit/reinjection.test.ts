@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { resolveConfig, type PartialConfig } from '../../src/core/config';
+import { renderManifests } from '../../src/postrender/render';
+import { sharedDir } from '../support/paths';
+
+const input = readFileSync(
+  path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
+  'utf8',
+);
+/** Drops what the API server cannot tell apart from absent: null and empty lists. */
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0))
+      .map(([k, v]) => [k, normalise(v)]),
+  );
+}
+
+/** The stream as objects keyed by kind and name: the order of added documents is not meaningful. */
+const objects = (stream: string) =>
+  Object.fromEntries(
+    parseAllDocuments(stream)
+      .map(
+        (d) =>
+          d.toJS() as { kind: string; metadata: { name: string; labels?: Record<string, string> } },
+      )
+      .map((o) => [`${o.kind}/${o.metadata.name}`, normalise(o) as typeof o]),
+  );
+const render = (stream: string, partial: PartialConfig) =>
+  renderManifests(stream, resolveConfig(partial));
+
+describe('re-injection with a changed configuration', () => {
+  test.each<[string, PartialConfig, PartialConfig]>([
+    [
+      'TLS-only then everything off',
+      { tls: { keepPlaintext: false } },
+      { tls: { enabled: false }, metrics: { enabled: false }, probes: { enabled: false } },
+    ],
+    [
+      'everything off then defaults',
+      { tls: { enabled: false }, metrics: { enabled: false }, probes: { enabled: false } },
+      {},
+    ],
+    [
+      'loadbalancer then nodeport',
+      { listeners: { external: { mode: 'loadbalancer', hostTemplate: 'b{id}.example.com' } } },
+      { listeners: { external: { mode: 'nodeport' } } },
+    ],
+    ['defaults then TLS-only', {}, { tls: { keepPlaintext: false } }],
+  ])(
+    '%s: the result equals injecting the second configuration into the chart directly',
+    (_n, first, second) => {
+      const direct = objects(render(input, second));
+      const chained = objects(render(render(input, first), second));
+      // Documents the first configuration added stay in a chained stream (Helm never feeds a previous
+      // render back in; in a real upgrade they simply are not rendered again). Everything else must match.
+      for (const [key, object] of Object.entries(chained)) {
+        if (!direct[key] && object.metadata.labels?.['kafka-warden.io/generated'] === 'true')
+          delete chained[key];
+      }
+      expect(chained).toEqual(direct);
+    },
+  );
+
+  test("turning metrics off removes kafka-warden's exporter, init container and volume and gives the chart's sidecar back", () => {
+    const once = render(input, {});
+    const off = render(once, { metrics: { enabled: false } });
+    const sts = objects(off)['StatefulSet/my-cp-cp-kafka'];
+    const text = JSON.stringify(sts);
+    expect(text).toContain('/etc/jmx-kafka/jmx-kafka-prometheus.yml');
+    expect(text).not.toContain('kafka-warden-init');
+    expect(text).not.toContain('kafka-warden-metrics');
+  });
+});

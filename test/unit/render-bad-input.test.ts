@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli } from '../support/run-cli';
+
+const STATEFULSET_HEAD =
+  '---\n# Source: cp-helm-charts/charts/cp-kafka/templates/statefulset.yaml\n';
+
+/** Every malformed input tried, with what the user must be told. */
+const BAD_INPUTS: [name: string, input: string, code: string, mentions: string[]][] = [
+  ['empty input', '', 'KW_INPUT_EMPTY', ['no Kubernetes manifest']],
+  ['only whitespace', '  \n\n', 'KW_INPUT_EMPTY', ['no Kubernetes manifest']],
+  [
+    'only separators and comments',
+    '---\n# nothing\n---\n',
+    'KW_INPUT_EMPTY',
+    ['no Kubernetes manifest'],
+  ],
+  [
+    'invalid YAML (bad indentation) in the second document',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n' +
+      STATEFULSET_HEAD +
+      'kind: StatefulSet\n  bad: indent\n',
+    'KW_INPUT_YAML',
+    [
+      'document 2',
+      'line 5',
+      'at line 8, column 6',
+      'cp-kafka/templates/statefulset.yaml',
+      'bad indentation',
+    ],
+  ],
+  ['unterminated quote', 'kind: "Pod\n', 'KW_INPUT_YAML', ['document 1', 'double quoted scalar']],
+  ['tab indentation', 'kind: Pod\nmetadata:\n\tname: x\n', 'KW_INPUT_YAML', ['document 1']],
+  ['duplicate key', 'kind: Pod\nkind: Service\n', 'KW_INPUT_YAML', ['duplicated mapping key']],
+  ['a scalar document', '---\njust a string\n', 'KW_INPUT_NOT_MAPPING', ['document 1', 'a string']],
+  ['a sequence document', '- a\n- b\n', 'KW_INPUT_NOT_MAPPING', ['document 1', 'a sequence']],
+  [
+    'a null document between objects',
+    'kind: A\n---\n~\n---\nkind: B\n',
+    'KW_INPUT_NOT_MAPPING',
+    ['document 2', 'null'],
+  ],
+];
+
+describe('kafka-warden render, given bad input', () => {
+  test.each(BAD_INPUTS)(
+    '%s: exits non-zero, names the problem on stderr, writes nothing',
+    (_n, input, code, mentions) => {
+      const result = runCli(['render'], input);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain(code);
+      for (const text of mentions) expect(result.stderr).toContain(text);
+    },
+  );
+});
+
+describe('kafka-warden render, given a bad configuration', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kw-config-'));
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n';
+
+  test.each([
+    ['an unknown key', 'tls:\n  keepPlaintxt: false\n', ['tls.keepPlaintxt: unknown field']],
+    ['an unknown top-level key', 'metrix: {}\n', ['metrix: unknown field']],
+    [
+      'a wrong enum value',
+      'tls:\n  clientAuth: none\n',
+      ['tls.clientAuth: must be one of "required", "requested"'],
+    ],
+    ['a wrong type', 'probes:\n  enabled: "sometimes"\n', ['probes.enabled: must be boolean']],
+    [
+      'a host template that is not a host name',
+      'listeners:\n  external:\n    mode: hostname\n    hostTemplate: "b{id}.x;reboot"\n',
+      ['listeners.external.hostTemplate'],
+    ],
+    [
+      'a mode that needs a host template without one',
+      'listeners:\n  external:\n    mode: loadbalancer\n',
+      ['hostTemplate'],
+    ],
+    ['invalid YAML', 'tls: [\n', ['not valid YAML']],
+  ])('%s: refused with the field named, nothing on stdout', (_n, config, mentions) => {
+    const file = write(`${_n.replaceAll(' ', '-')}.yaml`, config);
+    const result = runCli(['render', '--config', file], manifest);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('KW_CONFIG_INVALID');
+    for (const text of mentions) expect(result.stderr).toContain(text);
+    expect(result.stderr).toContain(file);
+  });
+
+  test('a missing configuration file is named', () => {
+    const result = runCli(['render', '--config', path.join(dir, 'nope.yaml')], manifest);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('KW_CONFIG_READ');
+    expect(result.stderr).toContain('nope.yaml');
+  });
+
+  test('an unknown flag is a usage error (exit 2)', () => {
+    const result = runCli(['render', '--konfig', 'x'], manifest);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('KW_USAGE');
+  });
+});
+
+describe('kafka-warden render, given good input', () => {
+  test('passes a stream without Kafka through byte for byte, even without a final newline', () => {
+    const input =
+      '# leading comment\napiVersion: v1\nkind: ConfigMap # trailing\nmetadata:\n  name: "a"\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b}';
+    const result = runCli(['render'], input);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(input);
+  });
+
+  test('reads its configuration from KAFKA_WARDEN_CONFIG', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kw-env-'));
+    const file = path.join(dir, 'c.yaml');
+    writeFileSync(file, 'tls:\n  enabled: nope\n');
+    const result = runCli(['render'], 'kind: Pod\n', { KAFKA_WARDEN_CONFIG: file });
+    expect(result.stderr).toContain('tls.enabled: must be boolean');
+  });
+});
