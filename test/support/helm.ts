@@ -52,7 +52,7 @@ export class IsolatedHelm {
     const [command, argv] = viaShellPipe
       ? ['bash', ['-c', 'set -o pipefail; "$0" "$@" 2>&1 | cat', this.binary, ...args]]
       : [this.binary, args];
-    const result = spawnSync(command as string, argv as string[], {
+    const result = spawnSync(command, argv, {
       encoding: 'utf8',
       env: { ...this.env, ...extraEnv },
       maxBuffer: 64 * 1024 * 1024,
