@@ -13,6 +13,7 @@ import { compare } from 'fast-json-patch';
 import { load as validateYaml, YAMLException } from 'js-yaml';
 import { parseDocument, stringify, type Document } from 'yaml';
 import type { WardenConfig } from '../core/config';
+import { STATUS_ANNOTATION } from '../core/injection-status';
 import { WardenError } from '../core/errors';
 import type { KubeObject } from '../core/k8s-types';
 import { isRecord } from '../core/k8s-types';
@@ -38,7 +39,7 @@ interface Candidate {
 
 export function renderManifests(input: string, config: WardenConfig): string {
   const raw = splitDocuments(input);
-  const tokens = relevantTokens(config);
+  const patterns = relevantPatterns(config);
   const objects: (KubeObject | undefined)[] = [];
   const candidates = new Map<number, Candidate>();
   let documentCount = 0;
@@ -50,7 +51,7 @@ export function renderManifests(input: string, config: WardenConfig): string {
     }
     documentCount++;
     const object = checkDocument(document, index);
-    if (!mayMatter(object, document.text, tokens)) {
+    if (!mayMatter(object, document.text, patterns)) {
       objects.push(undefined);
       return;
     }
@@ -91,10 +92,11 @@ export function renderManifests(input: string, config: WardenConfig): string {
   });
   // Chunks are joined as they are; a newline is added only where a chunk without one is followed
   // by another, so an untouched stream comes out byte for byte, final newline or not.
-  return out.reduce(
-    (all, chunk) => (all === '' || all.endsWith('\n') ? all + chunk : `${all}\n${chunk}`),
-    '',
-  );
+  for (let i = 0; i < out.length - 1; i++) {
+    const chunk = out[i] as string;
+    if (chunk !== '' && !chunk.endsWith('\n')) out[i] = `${chunk}\n`;
+  }
+  return out.join('');
 }
 
 /** Validates one document and returns it as data; throws naming the document on bad input. */
@@ -128,27 +130,41 @@ function describeDocument(document: RawDocument, index: number): string {
 }
 
 /**
- * A cheap, deliberately generous pre-filter: a document is parsed for editing only when its kind
- * can be transformed and its text mentions something detection looks for.
+ * A cheap pre-filter: a document is parsed for editing only when its kind can be transformed and
+ * its text shows a line detection looks for (a label, a container name, an image, or a bootstrap
+ * variable when PLAINTEXT is dropped). It may let through documents that turn out not to matter,
+ * never the other way round for YAML written in block style, which is what Helm emits.
  */
-function mayMatter(object: KubeObject, text: string, tokens: string[]): boolean {
+function mayMatter(object: KubeObject, text: string, patterns: RegExp[]): boolean {
   if (isHelmHook(object)) return false;
   if (object.kind === 'PodDisruptionBudget') return true;
   if (object.kind !== 'Service' && !WORKLOAD_KINDS.has(object.kind ?? '')) return false;
-  return tokens.some((token) => text.includes(token));
+  return patterns.some((pattern) => pattern.test(text));
 }
 
-function relevantTokens(config: WardenConfig): string[] {
-  const tokens = new Set<string>();
+function relevantPatterns(config: WardenConfig): RegExp[] {
+  const quoted = (value: string) => `["']?${escapeRegExp(value)}["']?`;
+  // Whatever kafka-warden injected before must be revisited, to update or undo it.
+  const patterns: RegExp[] = [new RegExp(escapeRegExp(STATUS_ANNOTATION))];
   for (const matcher of [config.detection.kafka, config.detection.zookeeper]) {
-    matcher.containerNames.forEach((n) => tokens.add(n));
-    matcher.images.forEach((i) => tokens.add(i));
-    Object.values(matcher.labels).forEach((v) => tokens.add(v));
+    for (const [key, value] of Object.entries(matcher.labels)) {
+      patterns.push(new RegExp(`${quoted(key)}\\s*:\\s*${quoted(value)}\\s*(?:#.*)?$`, 'm'));
+    }
+    for (const name of matcher.containerNames) {
+      patterns.push(new RegExp(`name\\s*:\\s*${quoted(name)}\\s*(?:#.*)?$`, 'm'));
+    }
+    for (const image of matcher.images) {
+      patterns.push(new RegExp(`${escapeRegExp(image)}(?:[:@"'\\s]|$)`, 'm'));
+    }
   }
   if (config.tls.enabled && !config.tls.keepPlaintext) {
-    KAFKA_CLIENT_COMPONENTS.forEach((c) => tokens.add(c.bootstrapEnv));
+    for (const component of KAFKA_CLIENT_COMPONENTS) patterns.push(new RegExp(escapeRegExp(component.bootstrapEnv)));
   }
-  return [...tokens].filter((t) => t.length > 0);
+  return patterns;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function ensureNewline(text: string): string {
