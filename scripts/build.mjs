@@ -1,7 +1,9 @@
 // Bundles the CLI into one CommonJS file. One file, no module resolution at start-up: the
 // post-renderer's wall time is dominated by Node's start and module loading (see bench/README.md).
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -19,9 +21,14 @@ await build({
   logLevel: 'warning',
 });
 
-// The Helm 4 plugin directory: self-contained, so `helm plugin install` may copy or link it.
+execFileSync(process.execPath, [fileURLToPath(new URL('make-code-cache.js', import.meta.url))], {
+  stdio: 'inherit',
+});
+
+// The Helm 4 plugin directory: self-contained (runner, bundle, code cache), so `helm plugin
+// install` may copy or link it.
 const plugin = new URL('../dist/helm-plugin/', import.meta.url);
-mkdirSync(plugin, { recursive: true });
+for (const dir of ['bin', 'dist']) mkdirSync(new URL(dir, plugin), { recursive: true });
 writeFileSync(
   new URL('plugin.yaml', plugin),
   readFileSync(new URL('../helm-plugin/plugin.yaml', import.meta.url), 'utf8').replace(
@@ -29,13 +36,15 @@ writeFileSync(
     `version: ${version}`,
   ),
 );
-copyFileSync(
-  new URL('../helm-plugin/post-renderer', import.meta.url),
-  new URL('post-renderer', plugin),
-);
+for (const file of [
+  'helm-plugin/post-renderer',
+  'bin/run-bundle.js',
+  'bin/kafka-warden-post-renderer',
+  'dist/kafka-warden.js',
+  'dist/kafka-warden.js.cache',
+]) {
+  const target = new URL(file.replace(/^helm-plugin\//, ''), plugin);
+  copyFileSync(new URL(`../${file}`, import.meta.url), target);
+}
 chmodSync(new URL('post-renderer', plugin), 0o755);
-// The bundle ends with a `require` of the CLI's main; the plugin launcher calls it through render.
-writeFileSync(
-  new URL('kafka-warden.js', plugin),
-  `${readFileSync(new URL('../dist/kafka-warden.js', import.meta.url), 'utf8')}\n;if (require.main === module) { module.exports.main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exitCode = 70; }); }\n`,
-);
+chmodSync(new URL('bin/kafka-warden-post-renderer', plugin), 0o755);

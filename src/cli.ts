@@ -69,11 +69,11 @@ async function runRender(args: string[]): Promise<number> {
 
 async function runDefaults(args: string[]): Promise<number> {
   parse(args, {});
-  const [{ stringify }, { DEFAULT_CONFIG }] = await Promise.all([
-    import('yaml'),
+  const [{ dumpYaml11 }, { DEFAULT_CONFIG }] = await Promise.all([
+    import('./postrender/yaml11'),
     import('./core/config'),
   ]);
-  process.stdout.write(stringify(DEFAULT_CONFIG, { lineWidth: 0 }));
+  process.stdout.write(dumpYaml11(DEFAULT_CONFIG));
   return 0;
 }
 

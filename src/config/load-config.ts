@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
-import { parse } from 'yaml';
 import { resolveConfig, type PartialConfig, type WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
+import { loadYaml11 } from '../postrender/yaml11';
 import schema from './schema.json';
 
 export function loadConfigFile(path: string): WardenConfig {
@@ -25,7 +25,7 @@ export function loadConfigFile(path: string): WardenConfig {
 export function parseConfig(text: string, source: string): WardenConfig {
   let data: unknown;
   try {
-    data = parse(text, { version: '1.1' }) ?? {};
+    data = loadYaml11(text) ?? {};
   } catch (error) {
     throw new WardenError(
       'KW_CONFIG_INVALID',

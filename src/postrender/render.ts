@@ -1,28 +1,23 @@
 /**
  * The post-renderer: a YAML stream in, a YAML stream out, around the pure core.
  *
- * Speed matters here (Helm runs this on every install, upgrade and diff), so documents are handled
- * in two tiers. Every document is checked with js-yaml, which is fast, to reject bad input before
- * anything is written. Only documents that can matter to kafka-warden are parsed again with `yaml`,
- * whose Document model lets us edit a document while keeping its comments; everything else goes back
- * out byte for byte. Both parse as YAML 1.1 where it matters: `yaml` is pinned to 1.1 because Helm
- * and the API server (go-yaml) read `yes`/`on` as booleans and `0644` as octal, and a document we
- * re-serialise must mean to them what it meant before.
+ * Speed matters here (Helm runs this on every install, upgrade and diff, and the process starts
+ * cold each time), so one fast parser (js-yaml, with go-yaml's YAML 1.1 scalar rules) reads every
+ * document, which also rejects bad input before anything is written. Documents the transformation
+ * leaves unchanged go back out byte for byte; a changed document is written anew from its data,
+ * keeping the comment lines that lead it (Helm's `# Source:`) but not comments inside it.
  */
-import { compare } from 'fast-json-patch';
-import { load as validateYaml, YAMLException } from 'js-yaml';
-import { parseDocument, stringify, type Document } from 'yaml';
 import type { WardenConfig } from '../core/config';
-import { STATUS_ANNOTATION } from '../core/injection-status';
 import { WardenError } from '../core/errors';
+import { STATUS_ANNOTATION } from '../core/injection-status';
 import type { KubeObject } from '../core/k8s-types';
 import { isRecord } from '../core/k8s-types';
-import { isHelmHook, transformManifests } from '../core/transform-manifests';
 import { KAFKA_CLIENT_COMPONENTS } from '../core/tls-wiring';
+import { isHelmHook, transformManifests } from '../core/transform-manifests';
 import { isBlankDocument, splitDocuments, type RawDocument } from './split-documents';
-import { applyPatchToDocument } from './yaml-patch';
+import { dumpYaml11, loadYaml11 } from './yaml11';
+import { YAMLException } from 'js-yaml';
 
-const YAML_VERSION = '1.1' as const;
 const WORKLOAD_KINDS = new Set([
   'StatefulSet',
   'Deployment',
@@ -32,16 +27,12 @@ const WORKLOAD_KINDS = new Set([
   'Pod',
 ]);
 
-interface Candidate {
-  doc: Document;
-  original: KubeObject;
-}
-
 export function renderManifests(input: string, config: WardenConfig): string {
   const raw = splitDocuments(input);
   const patterns = relevantPatterns(config);
   const objects: (KubeObject | undefined)[] = [];
-  const candidates = new Map<number, Candidate>();
+  /** The data of each candidate before the transformation, to tell which ones it changed. */
+  const before = new Map<number, string>();
   let documentCount = 0;
 
   raw.forEach((document, index) => {
@@ -55,16 +46,8 @@ export function renderManifests(input: string, config: WardenConfig): string {
       objects.push(undefined);
       return;
     }
-    const doc = parseDocument(document.text, { version: YAML_VERSION });
-    if (doc.errors.length > 0) {
-      throw new WardenError(
-        'KW_INPUT_YAML',
-        `${describeDocument(document, index)}: ${doc.errors[0]?.message}`,
-      );
-    }
-    const original = doc.toJS() as KubeObject;
-    candidates.set(index, { doc, original });
-    objects.push(structuredClone(original));
+    before.set(index, JSON.stringify(object));
+    objects.push(object);
   });
   if (documentCount === 0) {
     throw new WardenError(
@@ -74,21 +57,21 @@ export function renderManifests(input: string, config: WardenConfig): string {
   }
 
   const { added } = transformManifests(objects, config);
+  const addedAfter = new Map<number, KubeObject[]>();
+  for (const { object, after } of added) {
+    addedAfter.set(after, [...(addedAfter.get(after) ?? []), object]);
+  }
 
   const out: string[] = [];
   raw.forEach((document, index) => {
-    const candidate = candidates.get(index);
-    const transformed = objects[index];
-    const operations = candidate && transformed ? compare(candidate.original, transformed) : [];
-    if (!candidate || operations.length === 0) {
+    const object = objects[index];
+    const original = before.get(index);
+    if (object === undefined || original === undefined || JSON.stringify(object) === original) {
       out.push(document.text);
     } else {
-      applyPatchToDocument(candidate.doc, operations);
-      out.push(withSeparator(candidate.doc.toString({ lineWidth: 0 })));
+      out.push(`---\n${leadingComments(document.text)}${dumpYaml11(object)}`);
     }
-    for (const extra of added.filter((a) => a.after === index)) {
-      out.push(withSeparator(stringify(extra.object, { version: YAML_VERSION, lineWidth: 0 })));
-    }
+    for (const extra of addedAfter.get(index) ?? []) out.push(`---\n${dumpYaml11(extra)}`);
   });
   // Chunks are joined as they are; a newline is added only where a chunk without one is followed
   // by another, so an untouched stream comes out byte for byte, final newline or not.
@@ -99,11 +82,22 @@ export function renderManifests(input: string, config: WardenConfig): string {
   return out.join('');
 }
 
+/** The comment lines before a document's first key, without its `---` line. */
+function leadingComments(text: string): string {
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (/^---(\s|$)/.test(line) || line.trim() === '') continue;
+    if (!line.startsWith('#')) break;
+    lines.push(line);
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
 /** Validates one document and returns it as data; throws naming the document on bad input. */
 function checkDocument(document: RawDocument, index: number): KubeObject {
   let value: unknown;
   try {
-    value = validateYaml(document.text);
+    value = loadYaml11(document.text);
   } catch (error) {
     const reason =
       error instanceof YAMLException
@@ -158,20 +152,12 @@ function relevantPatterns(config: WardenConfig): RegExp[] {
     }
   }
   if (config.tls.enabled && !config.tls.keepPlaintext) {
-    for (const component of KAFKA_CLIENT_COMPONENTS) patterns.push(new RegExp(escapeRegExp(component.bootstrapEnv)));
+    for (const component of KAFKA_CLIENT_COMPONENTS)
+      patterns.push(new RegExp(escapeRegExp(component.bootstrapEnv)));
   }
   return patterns;
 }
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function ensureNewline(text: string): string {
-  return text.endsWith('\n') ? text : `${text}\n`;
-}
-
-function withSeparator(text: string): string {
-  const body = text.startsWith('---\n') ? text.slice(4) : text;
-  return ensureNewline(`---\n${body}`);
 }

@@ -1,0 +1,92 @@
+// Wall time and peak RSS of post-renderer processes on the same stdin: kafka-warden versus a
+// kustomize post-renderer applying an equivalent broker patch, at 1 release (cp-helm-charts 0.6.1
+// default render, 25 documents) and at 100 releases concatenated; plus `helm template` with each
+// post-renderer for context. Run with `npm run bench:post-renderer`; results go to bench/README.md
+// by hand, next to this command. NODE_EXTRA_CA_CERTS is removed from the environment: it adds about
+// 0.08 s to every Node start on this machine and is not part of the product.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const shared = process.env.KAFKA_WARDEN_SHARED ?? path.resolve(root, '..', 'shared');
+const tools = process.env.KW_TOOLS_DIR ?? path.join(homedir(), '.cache', 'kafka-warden', 'tools');
+const kustomize = path.join(tools, 'bin', 'kustomize');
+const helm3 = path.join(tools, 'bin', 'helm3');
+const runs = Number(process.env.BENCH_RUNS ?? 15);
+for (const binary of [kustomize, helm3, '/usr/bin/time']) {
+  if (!existsSync(binary))
+    throw new Error(`${binary} missing: run scripts/install-tools.sh (and apt-get install time)`);
+}
+
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+env.KUSTOMIZE = kustomize;
+
+const tmp = path.join(root, 'bench', '.tmp');
+mkdirSync(tmp, { recursive: true });
+const one = path.join(shared, 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml');
+const hundred = path.join(tmp, '100-releases.yaml');
+const base = readFileSync(one, 'utf8');
+writeFileSync(
+  hundred,
+  Array.from({ length: 100 }, (_, i) => base.replaceAll('my-cp', `rel${i + 1}`)).join(''),
+);
+
+/** Runs `command` `runs` times with stdin from `input`; returns median and p90 wall seconds, max RSS MB. */
+function measure(command, args, input) {
+  const walls = [];
+  let rss = 0;
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
+      input: input ? readFileSync(input) : undefined,
+      env,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    walls.push(Number(process.hrtime.bigint() - start) / 1e9);
+    if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+    const lines = result.stderr.toString().trim().split('\n');
+    rss = Math.max(rss, Number(lines[lines.length - 1]) / 1024);
+  }
+  walls.sort((a, b) => a - b);
+  return { median: walls[Math.floor(runs / 2)], p90: walls[Math.floor(runs * 0.9)], rss };
+}
+
+const warden = [path.join(root, 'bin', 'kafka-warden'), 'render'];
+const kust = [path.join(root, 'bench', 'kustomize', 'post-renderer.sh')];
+const rows = [];
+for (const [label, input] of [
+  ['1 release (25 docs)', one],
+  ['100 releases (2,500 docs)', hundred],
+]) {
+  const w = measure(process.execPath, warden, input);
+  const k = measure(kust[0], [], input);
+  rows.push([label, w, k]);
+}
+const chart = path.join(shared, 'charts', 'cp-helm-charts-0.6.1.tgz');
+const helmRows = [
+  ['helm template, no post-renderer', []],
+  [
+    'helm template + kafka-warden',
+    ['--post-renderer', path.join(root, 'bin', 'kafka-warden-post-renderer')],
+  ],
+  ['helm template + kustomize', ['--post-renderer', kust[0]]],
+].map(([label, extra]) => [label, measure(helm3, ['template', 'my-cp', chart, ...extra])]);
+
+const f = (s) => `${s.toFixed(3)} s`;
+console.log(`runs per cell: ${runs}; node ${process.version}; NODE_EXTRA_CA_CERTS unset`);
+console.log(
+  '| input | kafka-warden median (p90) | kustomize median (p90) | ratio | kafka-warden peak RSS | kustomize peak RSS |',
+);
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [label, w, k] of rows) {
+  console.log(
+    `| ${label} | ${f(w.median)} (${f(w.p90)}) | ${f(k.median)} (${f(k.p90)}) | ${(w.median / k.median).toFixed(2)}x | ${w.rss.toFixed(0)} MB | ${k.rss.toFixed(0)} MB |`,
+  );
+}
+console.log('\n| whole command (Helm 3, 0.6.1 default) | median (p90) | peak RSS |');
+console.log('| --- | --- | --- |');
+for (const [label, m] of helmRows)
+  console.log(`| ${label} | ${f(m.median)} (${f(m.p90)}) | ${m.rss.toFixed(0)} MB |`);

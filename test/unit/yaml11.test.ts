@@ -1,0 +1,57 @@
+import { dumpYaml11, loadYaml11 } from '../../src/postrender/yaml11';
+
+describe('YAML 1.1 scalars, as Helm and the API server (go-yaml v2) read them', () => {
+  test.each<[string, unknown]>([
+    ['yes', true],
+    ['Yes', true],
+    ['on', true],
+    ['ON', true],
+    ['y', true],
+    ['true', true],
+    ['no', false],
+    ['off', false],
+    ['N', false],
+    ['False', false],
+    ['0644', 420],
+    ['0o644', 420],
+    ['0x1F', 31],
+    ['0b101', 5],
+    ['-12', -12],
+    ['1_000', 1000],
+    ['0', 0],
+    ['08', 8],
+    ['1.5', 1.5],
+    ['.inf', Infinity],
+    ['-.Inf', -Infinity],
+    ['6.0e3', 6000],
+    ['~', null],
+    ['null', null],
+    ['', null],
+    ['2001-12-14', '2001-12-14'],
+    ['"yes"', 'yes'],
+    ['3.9.0', '3.9.0'],
+    ['0755abc', '0755abc'],
+  ])('%s reads as %p', (text, expected) => {
+    expect(loadYaml11(`v: ${text}\n`)).toEqual({ v: expected });
+  });
+
+  test.each(['yes', 'on', 'n', '0644', '08', '1e3', '', 'null', '~', '.nan', '12', '<<'])(
+    'the string %p is quoted on output, so it stays a string',
+    (text) => {
+      const out = dumpYaml11({ v: text });
+      expect(loadYaml11(out)).toEqual({ v: text });
+    },
+  );
+
+  test('numbers and booleans round-trip with their meaning', () => {
+    const value = { mode: 420, big: 1e21, half: 0.5, on: true, nothing: null };
+    expect(loadYaml11(dumpYaml11(value))).toEqual(value);
+  });
+
+  test('merge keys are honoured', () => {
+    expect(loadYaml11('base: &b {a: 1}\nderived:\n  <<: *b\n  c: 2\n')).toEqual({
+      base: { a: 1 },
+      derived: { a: 1, c: 2 },
+    });
+  });
+});
