@@ -1,40 +1,50 @@
 /**
  * Command dispatch only. Each command's module is loaded when that command runs, so the
  * post-renderer (`render`) never pays for the webhook server or the policy engine at start-up.
+ * A command lives in src/commands/<name>.ts and exports `run(args): Promise<exit code>`.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { WardenError } from './core/errors';
 
-const USAGE = `usage: kafka-warden <command> [options]
+interface Command {
+  summary: string;
+  load: () => Promise<{ run: (args: string[]) => Promise<number> }>;
+}
 
-commands:
-  render [--config FILE]   Helm post-renderer: manifests on stdin, transformed manifests on stdout
-  defaults                 print the default injection configuration (YAML)
-  version                  print the version
+const COMMANDS: Record<string, Command> = {
+  render: {
+    summary: 'Helm post-renderer: manifests on stdin, transformed manifests on stdout',
+    load: () => import('./commands/render'),
+  },
+  defaults: {
+    summary: 'print the default injection configuration (YAML)',
+    load: () => import('./commands/defaults'),
+  },
+};
 
-Run "kafka-warden <command> --help" for a command's options.`;
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 3;
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return `usage: kafka-warden <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'version'.padEnd(width)}print the version\n\nRun "kafka-warden <command> --help" for a command's options.`;
+}
+
+declare const KAFKA_WARDEN_VERSION: string | undefined;
+const VERSION = typeof KAFKA_WARDEN_VERSION === 'string' ? KAFKA_WARDEN_VERSION : 'dev';
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'render':
-        return await runRender(rest);
-      case 'defaults':
-        return await runDefaults(rest);
-      case 'version':
-      case '--version':
-        process.stdout.write(`kafka-warden ${VERSION}\n`);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new WardenError('KW_USAGE', `unknown command "${command}"\n${USAGE}`);
+    if (command === 'version' || command === '--version') {
+      process.stdout.write(`kafka-warden ${VERSION}\n`);
+      return 0;
     }
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(`${usage()}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!entry) throw new WardenError('KW_USAGE', `unknown command "${command}"\n${usage()}`);
+    const { run } = await entry.load();
+    return await run(rest);
   } catch (error) {
     const code = reportError(command ?? 'kafka-warden', error);
     if (command === 'render') {
@@ -43,45 +53,6 @@ export async function main(argv: string[]): Promise<number> {
       if (runningAsHelm4Plugin()) reportToHelm4(describeError(command, error));
     }
     return code;
-  }
-}
-
-declare const KAFKA_WARDEN_VERSION: string | undefined;
-const VERSION = typeof KAFKA_WARDEN_VERSION === 'string' ? KAFKA_WARDEN_VERSION : 'dev';
-
-async function runRender(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    config: { type: 'string', short: 'c' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    process.stdout.write(
-      'usage: kafka-warden render [--config FILE] < manifests.yaml > out.yaml\n\n' +
-        "Reads a rendered release on stdin and writes it, with kafka-warden's injection, to stdout.\n" +
-        'Without --config the defaults apply (TLS, metrics, probes, disruption budgets).\n' +
-        'Also: KAFKA_WARDEN_CONFIG=FILE.\n',
-    );
-    return 0;
-  }
-  const { runPostRenderer } = await import('./postrender/run-post-renderer');
-  return runPostRenderer({ configPath: values.config ?? process.env.KAFKA_WARDEN_CONFIG });
-}
-
-async function runDefaults(args: string[]): Promise<number> {
-  parse(args, {});
-  const [{ dumpYaml11 }, { DEFAULT_CONFIG }] = await Promise.all([
-    import('./postrender/yaml11'),
-    import('./core/config'),
-  ]);
-  process.stdout.write(dumpYaml11(DEFAULT_CONFIG));
-  return 0;
-}
-
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true as const });
-  } catch (error) {
-    throw new WardenError('KW_USAGE', (error as Error).message);
   }
 }
 
