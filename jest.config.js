@@ -8,7 +8,11 @@ module.exports = {
   projects: [
     {
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/golden/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/unit/**/*.test.ts',
+        '<rootDir>/test/golden/**/*.test.ts',
+        '<rootDir>/test/integration/**/*.test.ts',
+      ],
       transform,
       testEnvironment: 'node',
     },

@@ -1,0 +1,79 @@
+/**
+ * The HTTPS server around the app: TLS 1.2+, the serving certificate hot-swapped, and a shutdown
+ * that loses no request. On drain: /readyz turns 503 and every response says `Connection: close`
+ * (so clients stop reusing connections), the server keeps accepting for `shutdownDelayMs` while
+ * endpoints are updated, then stops accepting and waits for requests in flight.
+ */
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+import { TLS_OPTIONS, type CertificatePair } from './serving-certificate';
+
+export interface AdmissionServerOptions {
+  app: express.Express;
+  certificate: CertificatePair;
+  host: string;
+  port: number;
+  /** How long to keep serving after a drain starts, for endpoints to stop routing here. */
+  shutdownDelayMs: number;
+  /** After this, connections still open are closed. */
+  shutdownTimeoutMs: number;
+}
+
+export class AdmissionServer {
+  private readonly server: Server;
+  private inFlight = 0;
+  private draining = false;
+
+  constructor(private readonly options: AdmissionServerOptions) {
+    this.server = createServer({ ...TLS_OPTIONS, ...options.certificate }, (req, res) => {
+      this.inFlight++;
+      res.on('close', () => this.inFlight--);
+      if (this.draining) res.setHeader('Connection', 'close');
+      options.app(req, res);
+    });
+    // Connections idle between API server requests: keep them open long enough to be reused.
+    this.server.keepAliveTimeout = 30_000;
+    this.server.headersTimeout = 35_000;
+    this.server.requestTimeout = 30_000;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** New handshakes use the new pair; connections already open keep theirs. */
+  replaceCertificate(pair: CertificatePair): void {
+    this.server.setSecureContext({ ...TLS_OPTIONS, ...pair });
+  }
+
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    await sleep(this.options.shutdownDelayMs);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
+    this.server.closeIdleConnections();
+    const timer = setTimeout(
+      () => this.server.closeAllConnections(),
+      Math.max(0, deadline - Date.now()),
+    );
+    await closed;
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

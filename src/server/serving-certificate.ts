@@ -1,0 +1,56 @@
+/**
+ * The webhook's serving certificate: read from files and re-read when they change (a Secret mount
+ * swaps them through a symlink), without a restart and without touching connections in flight:
+ * `setSecureContext` applies to new TLS handshakes only. A pair that does not load (a half-written
+ * update, a key that does not match) is ignored and the previous one stays in use.
+ */
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+
+export const TLS_OPTIONS: SecureContextOptions = { minVersion: 'TLSv1.2' };
+
+export interface CertificatePair {
+  cert: Buffer;
+  key: Buffer;
+}
+
+export function readPair(certFile: string, keyFile: string): CertificatePair {
+  const pair = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+  // Throws when the key does not match the certificate or either does not parse.
+  createSecureContext({ ...TLS_OPTIONS, ...pair });
+  return pair;
+}
+
+export interface CertificateWatcher {
+  stop(): void;
+}
+
+export function watchPair(
+  certFile: string,
+  keyFile: string,
+  onChange: (pair: CertificatePair) => void,
+  onError: (error: Error) => void,
+  intervalMs = 1000,
+): CertificateWatcher {
+  let last = `${readFileSync(certFile, 'utf8')}${readFileSync(keyFile, 'utf8')}`;
+  const check = () => {
+    try {
+      const pair = readPair(certFile, keyFile);
+      const current = `${pair.cert.toString()}${pair.key.toString()}`;
+      if (current === last) return;
+      last = current;
+      onChange(pair);
+    } catch (error) {
+      onError(error as Error);
+    }
+  };
+  // Polling stat() follows the symlink swap a Secret volume update makes; fs.watch would not.
+  watchFile(certFile, { interval: intervalMs, persistent: false }, check);
+  watchFile(keyFile, { interval: intervalMs, persistent: false }, check);
+  return {
+    stop() {
+      unwatchFile(certFile, check);
+      unwatchFile(keyFile, check);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import pino from 'pino';
+import { resolveConfig, type WardenConfig } from '../../src/core/config';
+import { createApp, type ValidationOutcome } from '../../src/server/app';
+import { createMetrics } from '../../src/server/metrics';
+import type { AdmissionRequest } from '../../src/admission/review';
+
+/** An app for HTTP-level tests of /mutate; /validate answers through the function given. */
+export function mutationApp(
+  config: WardenConfig = resolveConfig(),
+  validate: (r: AdmissionRequest) => Promise<ValidationOutcome> = () =>
+    Promise.resolve({ allowed: true, result: 'allowed', findings: [] }),
+) {
+  const metrics = createMetrics();
+  const app = createApp({
+    logger: pino({ level: 'silent' }),
+    metrics,
+    mutation: () => ({ config, mutateStatefulSets: false }),
+    validate,
+    ready: () => true,
+  });
+  return { app, metrics };
+}

@@ -1,0 +1,225 @@
+import request from 'supertest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../../../src/core/k8s-types';
+import { mutationApp } from '../../support/app';
+import { sharedDir } from '../../support/paths';
+import { admissionReview, podFromStatefulSet } from '../../support/pods';
+
+const render = parseAllDocuments(
+  readFileSync(
+    path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
+    'utf8',
+  ),
+).map((d) => d.toJS() as KubeObject);
+const brokerSts = render.find(
+  (o) => o.kind === 'StatefulSet' && o.metadata?.name === 'my-cp-cp-kafka',
+) as KubeObject;
+const brokerPod = podFromStatefulSet(brokerSts, 0);
+const plainPod: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'web', namespace: 'default' },
+  spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] },
+};
+
+interface Review {
+  apiVersion: string;
+  response: {
+    uid: string;
+    allowed: boolean;
+    patch?: string;
+    patchType?: string;
+    warnings?: string[];
+    auditAnnotations?: Record<string, string>;
+  };
+}
+
+describe('POST /mutate', () => {
+  const { app, metrics } = mutationApp();
+
+  test('given a broker pod, answers with the uid and a base64 JSONPatch', async () => {
+    const res = await request(app)
+      .post('/mutate')
+      .send(admissionReview(brokerPod, { uid: 'u-1' }))
+      .expect(200);
+    const review = res.body as Review;
+    expect(review.apiVersion).toBe('admission.k8s.io/v1');
+    expect(review.response.uid).toBe('u-1');
+    expect(review.response.patchType).toBe('JSONPatch');
+    const ops = JSON.parse(
+      Buffer.from(review.response.patch ?? '', 'base64').toString(),
+    ) as unknown[];
+    expect(ops.length).toBeGreaterThan(0);
+  });
+
+  test('given a v1beta1 review, answers in v1beta1', async () => {
+    const res = await request(app)
+      .post('/mutate')
+      .send(admissionReview(brokerPod, { apiVersion: 'admission.k8s.io/v1beta1' }))
+      .expect(200);
+    expect((res.body as Review).apiVersion).toBe('admission.k8s.io/v1beta1');
+  });
+
+  test('given a pod that is not Kafka, allows without a patch field', async () => {
+    const res = await request(app).post('/mutate').send(admissionReview(plainPod)).expect(200);
+    expect((res.body as Review).response).toEqual({
+      uid: 'e911857d-c318-11e8-bbad-025000000001',
+      allowed: true,
+    });
+  });
+
+  test('given a DELETE, never patches', async () => {
+    const res = await request(app)
+      .post('/mutate')
+      .send(admissionReview(undefined, { operation: 'DELETE', oldObject: brokerPod }))
+      .expect(200);
+    expect((res.body as Review).response.patch).toBeUndefined();
+  });
+
+  test('given a dry run, answers the same patch (mutation has no side effects)', async () => {
+    const wet = await request(app).post('/mutate').send(admissionReview(brokerPod)).expect(200);
+    const dry = await request(app)
+      .post('/mutate')
+      .send(admissionReview(brokerPod, { dryRun: true }))
+      .expect(200);
+    expect((dry.body as Review).response.patch).toBe((wet.body as Review).response.patch);
+  });
+
+  test('given a broker whose command cannot be extended, admits it unchanged with a warning (fails open)', async () => {
+    const odd = structuredClone(brokerPod);
+    (odd.spec as { containers: { name: string; command?: string[] }[] }).containers[1]!.command = [
+      '/opt/start',
+    ];
+    const res = await request(app).post('/mutate').send(admissionReview(odd)).expect(200);
+    const review = res.body as Review;
+    expect(review.response.allowed).toBe(true);
+    expect(review.response.patch).toBeUndefined();
+    expect(review.response.warnings?.[0]).toContain('kafka-warden did not inject');
+    expect(review.response.auditAnnotations).toEqual({ 'injection-skipped': 'KW_BROKER_COMMAND' });
+  });
+
+  test('counts requests by webhook, operation and result', async () => {
+    await request(app).post('/mutate').send(admissionReview(brokerPod)).expect(200);
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.text).toMatch(
+      /kafka_warden_admission_requests_total\{webhook="mutate",operation="CREATE",result="injected"\} \d+/,
+    );
+    expect(res.text).toContain('kafka_warden_admission_duration_seconds_bucket');
+    expect(metrics.registry.contentType).toContain('text/plain');
+  });
+});
+
+/** The malformed inputs tried, and the answer each must get. */
+describe('malformed requests', () => {
+  const { app } = mutationApp();
+  test.each<[string, () => request.Test, number, string]>([
+    [
+      'a text/plain body',
+      () => request(app).post('/mutate').set('content-type', 'text/plain').send('hello'),
+      415,
+      'content type must be application/json',
+    ],
+    [
+      'no content type',
+      () => request(app).post('/mutate').send(Buffer.from('{}')),
+      415,
+      'content type',
+    ],
+    [
+      'invalid JSON',
+      () => request(app).post('/mutate').set('content-type', 'application/json').send('{"kind":'),
+      400,
+      'not valid JSON',
+    ],
+    [
+      'a JSON array',
+      () => request(app).post('/mutate').send([1, 2]),
+      400,
+      'body is not a JSON object',
+    ],
+    [
+      'another kind',
+      () => request(app).post('/mutate').send({ kind: 'Pod', apiVersion: 'v1' }),
+      400,
+      'kind must be "AdmissionReview"',
+    ],
+    [
+      'an unknown apiVersion',
+      () =>
+        request(app)
+          .post('/validate')
+          .send({ kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v2' }),
+      400,
+      'apiVersion must be',
+    ],
+    [
+      'no request',
+      () =>
+        request(app)
+          .post('/mutate')
+          .send({ kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1' }),
+      400,
+      'request is missing',
+    ],
+    [
+      'no uid',
+      () =>
+        request(app)
+          .post('/mutate')
+          .send({
+            ...admissionReview(plainPod),
+            request: { ...admissionReview(plainPod).request, uid: '' },
+          }),
+      400,
+      'request.uid is missing',
+    ],
+    [
+      'an unknown operation',
+      () =>
+        request(app)
+          .post('/mutate')
+          .send({
+            ...admissionReview(plainPod),
+            request: { ...admissionReview(plainPod).request, operation: 'PATCH' },
+          }),
+      400,
+      'request.operation',
+    ],
+    [
+      'an object that is a string',
+      () =>
+        request(app)
+          .post('/mutate')
+          .send({
+            ...admissionReview(plainPod),
+            request: { ...admissionReview(plainPod).request, object: 'x' },
+          }),
+      400,
+      'request.object is not an object',
+    ],
+    [
+      'a body over 3 MiB',
+      () =>
+        request(app)
+          .post('/mutate')
+          .set('content-type', 'application/json')
+          .send(`{"pad":"${'x'.repeat(3 * 1024 * 1024)}"}`),
+      413,
+      'body larger than',
+    ],
+    ['GET on /mutate', () => request(app).get('/mutate'), 404, 'not found'],
+  ])('%s → %i with a JSON error naming the problem', async (_n, send, status, message) => {
+    const res = await send().expect(status);
+    expect((res.body as { error: string }).error).toContain(message);
+  });
+});
+
+describe('health', () => {
+  test('/healthz and /readyz answer 200 when ready', async () => {
+    const { app } = mutationApp();
+    await request(app).get('/healthz').expect(200, 'ok');
+    await request(app).get('/readyz').expect(200, 'ready');
+  });
+});
