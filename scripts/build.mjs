@@ -18,6 +18,8 @@ await build({
   sourcemap: 'linked',
   legalComments: 'linked',
   define: { KAFKA_WARDEN_VERSION: JSON.stringify(version) },
+  // ESM-only and large: loaded from node_modules by `serve` alone (src/kube).
+  external: ['@kubernetes/client-node'],
   logLevel: 'warning',
 });
 

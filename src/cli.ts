@@ -15,9 +15,17 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Helm post-renderer: manifests on stdin, transformed manifests on stdout',
     load: () => import('./commands/render'),
   },
+  serve: {
+    summary: 'the admission webhooks (mutating and validating) over HTTPS',
+    load: () => import('./commands/serve'),
+  },
   defaults: {
     summary: 'print the default injection configuration (YAML)',
     load: () => import('./commands/defaults'),
+  },
+  check: {
+    summary: 'policy check of Kafka/ZooKeeper StatefulSets in manifests, or of an upgrade (--old)',
+    load: () => import('./commands/check'),
   },
 };
 

@@ -15,6 +15,17 @@ export const ERROR_CODES = {
     "the configured first NodePort disagrees with the chart's NodePort Services",
   KW_PDB_SELECTOR:
     'a PodDisruptionBudget cannot be upgraded to policy/v1 without changing its meaning',
+  KW_TLS_INPUT: 'TLS material, a certificate or a name given to kafka-warden certs cannot be used',
+  KW_TLS_CA:
+    'the CA cannot sign: not a CA, key mismatch, not an RSA key, encrypted, or not valid now',
+  KW_TLS_OUTPUT:
+    'TLS material cannot be written: a file exists (no --force) or the directory is not writable',
+  KW_POLICY_INVALID: 'the policy does not match its schema',
+  KW_POLICY_READ: 'the policy file cannot be read',
+  KW_INPUT_READ: 'a manifest file given to kafka-warden check cannot be read',
+  KW_INPUT_DUPLICATE:
+    'the same object (kind, namespace, name) appears twice in one set of manifests',
+  KW_POLICY_DENIED: 'the policy denies the rendered release',
   KW_USAGE: 'the command line is not valid',
 } as const;
 

@@ -27,10 +27,22 @@ const WORKLOAD_KINDS = new Set([
   'Pod',
 ]);
 
+export interface RenderResult {
+  output: string;
+  /** Every object of the release after the transformation, documents kafka-warden added included. */
+  objects: KubeObject[];
+}
+
 export function renderManifests(input: string, config: WardenConfig): string {
+  return renderRelease(input, config).output;
+}
+
+export function renderRelease(input: string, config: WardenConfig): RenderResult {
   const raw = splitDocuments(input);
   const patterns = relevantPatterns(config);
   const objects: (KubeObject | undefined)[] = [];
+  /** Every parsed object, for the policy (ConfigMaps may hold reassignment plans). */
+  const parsed: KubeObject[] = [];
   /** The data of each candidate before the transformation, to tell which ones it changed. */
   const before = new Map<number, string>();
   let documentCount = 0;
@@ -42,6 +54,7 @@ export function renderManifests(input: string, config: WardenConfig): string {
     }
     documentCount++;
     const object = checkDocument(document, index);
+    parsed.push(object);
     if (!mayMatter(object, document.text, patterns)) {
       objects.push(undefined);
       return;
@@ -79,7 +92,7 @@ export function renderManifests(input: string, config: WardenConfig): string {
     const chunk = out[i] as string;
     if (chunk !== '' && !chunk.endsWith('\n')) out[i] = `${chunk}\n`;
   }
-  return out.join('');
+  return { output: out.join(''), objects: [...parsed, ...added.map((a) => a.object)] };
 }
 
 /** The comment lines before a document's first key, without its `---` line. */

@@ -5,7 +5,7 @@
  * endpoints are updated, then stops accepting and waits for requests in flight.
  */
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type express from 'express';
 import { TLS_OPTIONS, type CertificatePair } from './serving-certificate';
 
@@ -24,6 +24,7 @@ export class AdmissionServer {
   private readonly server: Server;
   private inFlight = 0;
   private draining = false;
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly options: AdmissionServerOptions) {
     this.server = createServer({ ...TLS_OPTIONS, ...options.certificate }, (req, res) => {
@@ -31,6 +32,10 @@ export class AdmissionServer {
       res.on('close', () => this.inFlight--);
       if (this.draining) res.setHeader('Connection', 'close');
       options.app(req, res);
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
     });
     // Connections idle between API server requests: keep them open long enough to be reused.
     this.server.keepAliveTimeout = 30_000;
@@ -61,16 +66,29 @@ export class AdmissionServer {
     if (this.draining) return;
     this.draining = true;
     await sleep(this.options.shutdownDelayMs);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const deadline = Date.now() + this.options.shutdownTimeoutMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
-    this.server.closeIdleConnections();
-    const timer = setTimeout(
-      () => this.server.closeAllConnections(),
-      Math.max(0, deadline - Date.now()),
+    // Stop accepting, but not the way http.Server.close() does it: that also destroys connections
+    // with no request in progress, including one whose client is sending its request right now.
+    const closed = new Promise<void>((resolve) =>
+      NetServer.prototype.close.call(this.server, () => resolve()),
     );
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    // Every response now says Connection: close, so clients end their connections after it.
+    while ((this.inFlight > 0 || this.sockets.size > 0) && Date.now() < deadline) {
+      if (this.inFlight === 0) await this.closeQuietSockets(Math.min(1000, deadline - Date.now()));
+      else await sleep(10);
+    }
+    for (const socket of this.sockets) socket.destroy();
     await closed;
-    clearTimeout(timer);
+  }
+
+  /** Gives connections without a request a grace period to send one, then closes them. */
+  private async closeQuietSockets(graceMs: number): Promise<void> {
+    const quietSince = Date.now();
+    while (Date.now() - quietSince < graceMs) {
+      if (this.inFlight > 0 || this.sockets.size === 0) return;
+      await sleep(10);
+    }
+    if (this.inFlight === 0) for (const socket of this.sockets) socket.destroy();
   }
 }
 

@@ -136,7 +136,12 @@ function admit(
     .then(() => decide(request))
     .then(
       (outcome) => {
-        res.json(buildResponse(request, outcome));
+        const payload = JSON.stringify(buildResponse(request, outcome));
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        });
+        res.end(payload);
         for (const finding of outcome.findings ?? []) deps.metrics.denials.inc(finding);
         const seconds = finish(outcome.result);
         deps.logger.info(

@@ -194,6 +194,52 @@ describe.each([3, 4] as const)('Helm %i with the post-renderer', (major) => {
   });
 });
 
+describe.each([3, 4] as const)(
+  'Helm %i refuses unsafe renders through the post-renderer',
+  (major) => {
+    test('podManagementPolicy Parallel on install: the helm command fails with the rule and the remedy', () => {
+      const result = helms[major].run(
+        [
+          'template',
+          'my-cp',
+          chart('0.6.1'),
+          '--set',
+          'cp-kafka.podManagementPolicy=Parallel',
+          ...postRendererArgs(major, []),
+        ],
+        { KAFKA_WARDEN_ERROR_LOG: path.join(configDir, `parallel-${major}.log`) },
+        major === 4,
+      );
+      expect(result.status).not.toBe(0);
+      const shown = result.stdout + result.stderr;
+      expect(shown).toContain('KW_POLICY_DENIED');
+      expect(shown).toContain('[ordered-ready]');
+      expect(shown).not.toContain('kind: StatefulSet');
+    });
+
+    test('an upgrade to 5 brokers judged against the deployed release (--previous): refused without a plan', () => {
+      const previous = template(major, '0.6.1', {});
+      expect(previous.status).toBe(0);
+      const deployed = path.join(configDir, `deployed-${major}.yaml`);
+      writeFileSync(deployed, previous.stdout);
+      const result = helms[major].run(
+        [
+          'template',
+          'my-cp',
+          chart('0.6.1'),
+          '--set',
+          'cp-kafka.brokers=5',
+          ...postRendererArgs(major, ['--previous', deployed]),
+        ],
+        { KAFKA_WARDEN_ERROR_LOG: path.join(configDir, `brokers-${major}.log`) },
+        major === 4,
+      );
+      expect(result.status).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain('[broker-scaling]');
+    });
+  },
+);
+
 describe('Helm 4 specifics', () => {
   test.each(CHART_VERSIONS)(
     'client-side helm install --dry-run of %s runs the plugin; hooks pass through unchanged',

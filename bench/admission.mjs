@@ -1,0 +1,146 @@
+// Admission throughput and latency: autocannon over HTTPS keep-alive at 20 connections against a
+// bare https echo server (the ceiling), kafka-warden's POST /mutate with a cp-kafka broker Pod, and
+// POST /validate with a broker StatefulSet UPDATE, one after the other in one run. Servers run as
+// child processes, autocannon in this one. Run: `npm run bench:admission` (BENCH_SECONDS=N, default
+// 10). Results are recorded by hand in bench/README.md next to this command.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { load } from 'js-yaml';
+
+const root = path.resolve(import.meta.dirname, '..');
+const shared = process.env.KAFKA_WARDEN_SHARED ?? path.resolve(root, '..', 'shared');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+// The benchmark measures throughput, not certificate checks (the tests verify the CA).
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+
+const render = readFileSync(
+  path.join(shared, 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
+  'utf8',
+)
+  .split(/^---$/m)
+  .map((text) => load(text))
+  .filter(Boolean);
+const sts = render.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'my-cp-cp-kafka');
+const pod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    ...sts.spec.template.metadata,
+    name: 'my-cp-cp-kafka-0',
+    namespace: 'default',
+    ownerReferences: [
+      { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'my-cp-cp-kafka', uid: 'u' },
+    ],
+  },
+  spec: {
+    ...sts.spec.template.spec,
+    hostname: 'my-cp-cp-kafka-0',
+    subdomain: sts.spec.serviceName,
+  },
+};
+const updated = structuredClone(sts);
+updated.metadata.annotations = { 'example.com/touched': 'yes' };
+const review = (kind, operation, object, oldObject) =>
+  JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'bench',
+      kind: { group: kind === 'Pod' ? '' : 'apps', version: 'v1', kind },
+      namespace: 'default',
+      operation,
+      object,
+      oldObject: oldObject ?? null,
+    },
+  });
+
+function start(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [command, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (chunk) => {
+      out += chunk;
+      const port = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)?.[1];
+      if (port) {
+        // Stop collecting: the server logs every request, and a growing string here would steal
+        // CPU from autocannon in this process.
+        child.stdout.removeListener('data', onData);
+        child.stderr.removeListener('data', onData);
+        child.stdout.resume();
+        child.stderr.resume();
+        resolve({ child, port: Number(port), out: () => out });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${command} exited ${code}: ${out}`)));
+  });
+}
+
+function cannon(url, body) {
+  return autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    connections: 20,
+    duration: seconds,
+  });
+}
+
+const warden = await start(path.join(root, 'bin', 'kafka-warden'), [
+  'serve',
+  '--host',
+  '127.0.0.1',
+  '--port',
+  '0',
+  '--no-kube',
+  '--shutdown-delay',
+  '0',
+]);
+const caDir = path.dirname(/CA at (\S+)/.exec(warden.out())[1]);
+const bare = await start(path.join(root, 'bench', 'bare-echo-server.mjs'), [
+  path.join(caDir, 'tls.crt'),
+  path.join(caDir, 'tls.key'),
+]);
+
+const results = [
+  [
+    'bare https echo (ceiling)',
+    await cannon(`https://127.0.0.1:${bare.port}/`, review('Pod', 'CREATE', pod)),
+  ],
+  [
+    'kafka-warden POST /mutate (broker Pod)',
+    await cannon(`https://127.0.0.1:${warden.port}/mutate`, review('Pod', 'CREATE', pod)),
+  ],
+  [
+    'kafka-warden POST /validate (StatefulSet UPDATE)',
+    await cannon(
+      `https://127.0.0.1:${warden.port}/validate`,
+      review('StatefulSet', 'UPDATE', updated, sts),
+    ),
+  ],
+];
+bare.child.kill('SIGTERM');
+warden.child.kill('SIGTERM');
+
+const ceiling = results[0][1].requests.average;
+console.log(
+  `autocannon, 20 connections, keep-alive, ${seconds} s each; node ${process.version}; NODE_EXTRA_CA_CERTS unset`,
+);
+console.log(
+  '| target | req/s (mean) | share of ceiling | p50 latency | p99 latency | errors / non-2xx |',
+);
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [label, r] of results) {
+  console.log(
+    `| ${label} | ${r.requests.average.toFixed(0)} | ${((r.requests.average / ceiling) * 100).toFixed(0)}% | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.errors} / ${r.non2xx} |`,
+  );
+}

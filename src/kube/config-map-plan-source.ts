@@ -1,0 +1,54 @@
+/**
+ * The only importer of @kubernetes/client-node. The client is ESM-only since 1.x and large, so it is
+ * loaded with a dynamic import, only by `kafka-warden serve`, and left out of the bundle (see
+ * scripts/build.mjs): the post-renderer and `check` never load it. Jest (CommonJS) cannot load it
+ * either, so this module is exercised through the built CLI against a real API server.
+ */
+import type { PlanSource } from '../policy/plan-source';
+
+export interface KubePlanSourceOptions {
+  /** A kubeconfig file; otherwise the in-cluster service account, then $KUBECONFIG / ~/.kube/config. */
+  kubeconfig?: string;
+}
+
+export async function kubePlanSource(options: KubePlanSourceOptions = {}): Promise<PlanSource> {
+  const k8s = await import('@kubernetes/client-node');
+  const config = new k8s.KubeConfig();
+  if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
+  else config.loadFromDefault();
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  return {
+    async readConfigMap(namespace, name, signal) {
+      try {
+        const request = core.readNamespacedConfigMap({ name, namespace });
+        const configMap = await abortable(request, signal);
+        return configMap.data ?? {};
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: number }).code === 404;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Error('ConfigMap read aborted: deadline passed'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * The policy engine: one request in, one verdict out. Shared by the validating webhook, `check` and
+ * (through evaluate-release.ts) the post-renderer. It finds the Kafka or ZooKeeper StatefulSet in
+ * the request, runs every rule that applies to its role and the operation, and applies each rule's
+ * mode and exemptions. Lookups (ConfigMaps, the live cluster) go through injected interfaces with
+ * deadlines, which is why evaluation is asynchronous; everything else is pure.
+ */
+import { DEFAULT_CONFIG } from '../core/config';
+import { askClusterState, type ClusterRef, type ClusterStateProbe } from './cluster-state';
+import { findExemption } from './exemptions';
+import { NO_PLAN_SOURCE, type PlanSource } from './plan-source';
+import { DEFAULT_POLICY, settingsFor, type Policy } from './policy';
+import type { ConfigMapLookup, Rule, RuleContext, RuleResult } from './rule';
+import { DEFAULT_RULES } from './rules';
+import type { Finding, PolicyRequest, Verdict } from './types';
+import { assembleVerdict } from './verdict';
+import { describeFailure, withTimeout } from './with-timeout';
+import { viewWorkload, type Detection, type WorkloadView } from './workload';
+
+export interface EngineOptions {
+  /** Default: DEFAULT_POLICY (every rule in its default mode, no exemptions). */
+  policy?: Policy;
+  /** Where ConfigMaps holding reassignment plans are read. Default: none are found. */
+  planSource?: PlanSource;
+  /** Live cluster checks; without one, rules judge from the manifests alone. */
+  clusterState?: ClusterStateProbe;
+  /** How Kafka and ZooKeeper are recognised (the injection configuration's `detection`). */
+  detection?: Detection;
+  /** Default: DEFAULT_RULES. */
+  rules?: readonly Rule[];
+}
+
+export async function evaluate(
+  request: PolicyRequest,
+  options: EngineOptions = {},
+): Promise<Verdict> {
+  const workloads = selectWorkloads(request, options.detection ?? DEFAULT_CONFIG.detection);
+  if (!workloads) return assembleVerdict([]);
+  const rules = (options.rules ?? DEFAULT_RULES).filter(
+    (rule) =>
+      rule.operations.includes(request.operation) && rule.roles.includes(workloads.subject.role),
+  );
+  const evaluated = await Promise.all(
+    rules.map((rule) => runRule(rule, request, workloads, options)),
+  );
+  return assembleVerdict(
+    evaluated.flatMap((e) => e.findings),
+    evaluated.flatMap((e) => e.notices),
+  );
+}
+
+interface Workloads {
+  current?: WorkloadView;
+  previous?: WorkloadView;
+  /** The object the request is about: the new one, or the old one on DELETE. */
+  subject: WorkloadView;
+}
+
+/** The Kafka or ZooKeeper StatefulSet(s) of a request; undefined when the request is about neither. */
+export function selectWorkloads(
+  request: PolicyRequest,
+  detection: Detection,
+): Workloads | undefined {
+  const current =
+    request.operation === 'DELETE' ? undefined : viewWorkload(request.object, detection);
+  const previous =
+    request.operation === 'CREATE' ? undefined : viewWorkload(request.oldObject, detection);
+  const subject = current ?? previous;
+  if (!subject) return undefined;
+  return {
+    ...(current ? { current } : {}),
+    // A before-state of another role (a broker turned into ZooKeeper?) is no before-state.
+    ...(previous && previous.role === subject.role ? { previous } : {}),
+    subject,
+  };
+}
+
+async function runRule(
+  rule: Rule,
+  request: PolicyRequest,
+  workloads: Workloads,
+  options: EngineOptions,
+): Promise<{ findings: Finding[]; notices: string[] }> {
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const settings = settingsFor(policy, rule, request.namespace);
+  const context: RuleContext = {
+    request,
+    operation: request.operation,
+    namespace: request.namespace,
+    role: workloads.subject.role,
+    ...(workloads.current ? { current: workloads.current } : {}),
+    ...(workloads.previous ? { previous: workloads.previous } : {}),
+    parameters: settings.parameters,
+    ...(settings.configuredMode ? { configuredMode: settings.configuredMode } : {}),
+    cluster: clusterOf(workloads.subject, request.namespace),
+    readConfigMap: (name) =>
+      readConfigMap(options.planSource ?? NO_PLAN_SOURCE, request.namespace, name, policy),
+    askCluster: (what, question) =>
+      askClusterState(options.clusterState, policy.clusterState, what, question),
+  };
+  const results = await rule.evaluate(context);
+  const exemption = findExemption(
+    rule.id,
+    settings.exemptions,
+    request.namespace,
+    workloads.subject,
+  );
+  const failing = results.some((r) => r.outcome === 'fail' || r.outcome === 'warn');
+  const notices = !exemption.exempt && exemption.notice && failing ? [exemption.notice] : [];
+  const findings = results.map((result): Finding => {
+    const finding = toFinding(rule, result, result.mode ?? settings.mode);
+    if (result.outcome !== 'fail' && result.outcome !== 'warn') return finding;
+    if (exemption.exempt) return { ...finding, exempted: exemption.reason };
+    if (exemption.notice)
+      return { ...finding, message: `${finding.message} (${exemption.notice}.)` };
+    return finding;
+  });
+  return { findings, notices };
+}
+
+function toFinding(rule: Rule, result: RuleResult, mode: Finding['mode']): Finding {
+  return {
+    rule: rule.id,
+    ...(result.check ? { check: result.check } : {}),
+    outcome: result.outcome,
+    mode,
+    summary: result.summary,
+    message: result.message,
+  };
+}
+
+function clusterOf(view: WorkloadView, namespace: string): ClusterRef {
+  return {
+    namespace,
+    statefulSet: view.name,
+    ...(view.spec.serviceName ? { serviceName: view.spec.serviceName } : {}),
+  };
+}
+
+async function readConfigMap(
+  source: PlanSource,
+  namespace: string,
+  name: string,
+  policy: Policy,
+): Promise<ConfigMapLookup> {
+  try {
+    const data = await withTimeout(
+      `reading ConfigMap ${namespace}/${name}`,
+      policy.lookups.timeoutMs,
+      (signal) => source.readConfigMap(namespace, name, signal),
+    );
+    return data ? { status: 'found', data } : { status: 'missing' };
+  } catch (error) {
+    return { status: 'failed', reason: describeFailure(error) };
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The platform policy as data: per rule a mode, parameters and exemptions, per namespace
+ * overrides, and the time limits of lookups. src/config/load-policy.ts reads it from YAML
+ * (validated against src/config/policy-schema.json); without a file, DEFAULT_POLICY applies and
+ * every rule runs in its default mode.
+ */
+import { isRecord } from '../core/k8s-types';
+import type { ClusterStateSettings } from './cluster-state';
+import type { Selector } from './label-selector';
+import type { Rule } from './rule';
+import type { Mode } from './types';
+
+export interface Exemptions {
+  /** Namespaces the rule does not apply to (its findings are audited instead). */
+  namespaces?: string[];
+  /** Objects whose labels match are exempt. */
+  selector?: Selector;
+  /** Honour the kafka-warden.io/exempt-<rule-id> annotation (default true). */
+  annotation?: boolean;
+}
+
+export interface RuleOverride {
+  mode?: Mode;
+  parameters?: Record<string, unknown>;
+}
+
+export interface RulePolicy extends RuleOverride {
+  exemptions?: Exemptions;
+}
+
+export interface Policy {
+  rules: Record<string, RulePolicy>;
+  /** Exemptions from every rule, in addition to each rule's own. */
+  exemptions: Exemptions;
+  /** Per namespace, per rule: a different mode or parameters. */
+  namespaceOverrides: Record<string, Record<string, RuleOverride>>;
+  clusterState: ClusterStateSettings;
+  /** Deadline for each PlanSource lookup. */
+  lookups: { timeoutMs: number };
+}
+
+export const DEFAULT_POLICY: Policy = {
+  rules: {},
+  exemptions: {},
+  namespaceOverrides: {},
+  // Open by default: the probe adds to the checks on the manifests, it does not replace them.
+  clusterState: { timeoutMs: 2000, failOpen: true },
+  lookups: { timeoutMs: 3000 },
+};
+
+export interface RuleSettings<P extends object> {
+  mode: Mode;
+  /** Set when the policy chose the mode (the rule's default otherwise). */
+  configuredMode?: Mode;
+  parameters: P;
+  exemptions: Exemptions[];
+}
+
+/** The rule's settings in a namespace: defaults, then the policy's rule entry, then the override. */
+export function settingsFor<P extends object>(
+  policy: Policy,
+  rule: Rule<P>,
+  namespace: string,
+): RuleSettings<P> {
+  const base = policy.rules[rule.id] ?? {};
+  const override = policy.namespaceOverrides[namespace]?.[rule.id] ?? {};
+  const configuredMode = override.mode ?? base.mode;
+  const parameters = mergeParameters(
+    mergeParameters(rule.defaultParameters as Record<string, unknown>, base.parameters),
+    override.parameters,
+  ) as P;
+  return {
+    mode: configuredMode ?? rule.defaultMode,
+    ...(configuredMode ? { configuredMode } : {}),
+    parameters,
+    exemptions: [policy.exemptions, base.exemptions ?? {}],
+  };
+}
+
+/** Nested maps merge key by key; anything else (lists included) replaces. */
+export function mergeParameters(
+  base: Record<string, unknown>,
+  over: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over ?? {})) {
+    const current = merged[key];
+    merged[key] = isRecord(current) && isRecord(value) ? mergeParameters(current, value) : value;
+  }
+  return merged;
+}

@@ -1,0 +1,21 @@
+/** The default rule set, in the order findings are reported. */
+import type { Rule } from '../rule';
+import { brokerScaling } from './broker-scaling';
+import { configSanity } from './config-sanity';
+import { deleteProtection } from './delete-protection';
+import { kafkaVersion } from './kafka-version';
+import { orderedReady } from './ordered-ready';
+import { updateStrategy } from './update-strategy';
+import { zookeeperEnsemble } from './zookeeper-ensemble';
+
+export const DEFAULT_RULES: readonly Rule[] = [
+  orderedReady,
+  updateStrategy,
+  brokerScaling,
+  zookeeperEnsemble,
+  kafkaVersion,
+  deleteProtection,
+  configSanity,
+];
+
+export const RULE_IDS: readonly string[] = DEFAULT_RULES.map((rule) => rule.id);

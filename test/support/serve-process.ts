@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CLI } from './run-cli';
+
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  ca: Buffer;
+  logs: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** Starts `kafka-warden serve` from the built bundle on a free loopback port; bounded wait. */
+export function startServe(args: string[] = [], timeoutMs = 20_000): Promise<ServeProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--no-kube', ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let caPath: string | undefined;
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      caPath ??= /CA at (\S+)/.exec(out)?.[1];
+      const listening = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
+      if (listening?.[1]) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          port: Number(listening[1]),
+          ca: caPath ? readFileSync(caPath) : Buffer.alloc(0),
+          logs: () => out,
+          exited,
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before listening:\n${out}`));
+    });
+  });
+}

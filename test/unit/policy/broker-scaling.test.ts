@@ -1,0 +1,331 @@
+import type { KubeObject } from '../../../src/core/k8s-types';
+import { parsePolicy } from '../../../src/config/load-policy';
+import type { ClusterRef, ClusterStateProbe } from '../../../src/policy/cluster-state';
+import type { EngineOptions } from '../../../src/policy/engine';
+import { configMapPlanSource, type PlanSource } from '../../../src/policy/plan-source';
+import { findingOf, findingsOf, kafka, update, zookeeper } from './fixtures';
+
+const PLAN = 'kafka-warden.io/reassignment-plan';
+const PLAN_CM = 'kafka-warden.io/reassignment-plan-configmap';
+const ACK = 'kafka-warden.io/scale-up-acknowledged';
+
+function plan(...partitions: [topic: string, partition: number, replicas: number[]][]): string {
+  return JSON.stringify({
+    version: 1,
+    partitions: partitions.map(([topic, partition, replicas]) => ({ topic, partition, replicas })),
+  });
+}
+
+const OFF_3_AND_4 = plan(['orders', 0, [0, 1, 2]], ['orders', 1, [1, 2, 0]]);
+const ONTO_3_AND_4 = plan(['orders', 0, [3, 1, 2]], ['orders', 1, [4, 2, 0]]);
+
+function brokers(replicas: number, annotations?: Record<string, string>): KubeObject {
+  return kafka({ replicas, ...(annotations ? { annotations } : {}) });
+}
+
+function planConfigMap(name: string, data: Record<string, string>): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'kafka' }, data };
+}
+
+const CASES: [
+  name: string,
+  from: number,
+  to: number,
+  annotations: Record<string, string> | undefined,
+  outcome: 'pass' | 'fail',
+  mentions: string[],
+  options?: EngineOptions,
+][] = [
+  ['given an unchanged broker count, passes', 3, 3, undefined, 'pass', ['unchanged']],
+  [
+    'given a scale-down without a plan, denies and says how to move the replicas first',
+    5,
+    3,
+    undefined,
+    'fail',
+    [
+      'deletes brokers 3, 4',
+      'offline',
+      '--broker-list 0,1,2',
+      '--execute',
+      '--verify',
+      PLAN,
+      PLAN_CM,
+    ],
+  ],
+  [
+    'given a scale-down with an inline plan that empties the removed brokers, allows',
+    5,
+    3,
+    { [PLAN]: OFF_3_AND_4 },
+    'pass',
+    ['moves 2 partition(s) off brokers 3, 4', '--verify'],
+  ],
+  [
+    'given a scale-down whose plan leaves a replica on a removed broker, denies naming the partition',
+    5,
+    3,
+    { [PLAN]: plan(['orders', 0, [0, 1, 2]], ['payments', 3, [4, 0, 1]]) },
+    'fail',
+    ['payments-3', 'leaves replicas', 'brokers 3, 4'],
+  ],
+  [
+    'given a scale-down whose plan names a broker that does not exist, denies',
+    5,
+    3,
+    { [PLAN]: plan(['orders', 0, [0, 1, 7]]) },
+    'fail',
+    ['7', 'does not have'],
+  ],
+  [
+    'given a scale-down with an empty plan, denies: it proves nothing',
+    5,
+    3,
+    { [PLAN]: plan() },
+    'fail',
+    ['moves nothing'],
+  ],
+  [
+    'given a plan that is not JSON, denies naming the parse problem',
+    5,
+    3,
+    { [PLAN]: '{"version": 1,' },
+    'fail',
+    ['not valid JSON'],
+  ],
+  [
+    'given a plan of another format version, denies',
+    5,
+    3,
+    { [PLAN]: '{"version":2,"partitions":[]}' },
+    'fail',
+    ['"version" must be 1'],
+  ],
+  [
+    'given a plan listing a broker twice for one partition, denies',
+    5,
+    3,
+    { [PLAN]: plan(['t', 0, [1, 1]]) },
+    'fail',
+    ['lists a broker twice'],
+  ],
+  [
+    'given both plan annotations, denies: one source only',
+    5,
+    3,
+    { [PLAN]: OFF_3_AND_4, [PLAN_CM]: 'plan' },
+    'fail',
+    ['not both'],
+  ],
+  [
+    'given a scale-down with the plan in a ConfigMap, allows',
+    5,
+    3,
+    { [PLAN_CM]: 'scale-down-plan' },
+    'pass',
+    ['ConfigMap kafka/scale-down-plan key plan.json'],
+    {
+      planSource: configMapPlanSource(
+        [planConfigMap('scale-down-plan', { 'plan.json': OFF_3_AND_4 })],
+        'kafka',
+      ),
+    },
+  ],
+  [
+    'given a plan ConfigMap that does not exist, denies',
+    5,
+    3,
+    { [PLAN_CM]: 'nowhere' },
+    'fail',
+    ['ConfigMap kafka/nowhere does not exist'],
+  ],
+  [
+    'given a plan ConfigMap without plan.json, denies naming the keys it has',
+    5,
+    3,
+    { [PLAN_CM]: 'wrong-key' },
+    'fail',
+    ['has no key plan.json (it has reassign.json)'],
+    {
+      planSource: configMapPlanSource(
+        [planConfigMap('wrong-key', { 'reassign.json': OFF_3_AND_4 })],
+        'kafka',
+      ),
+    },
+  ],
+  [
+    'given a plan source that fails, denies naming the failure',
+    5,
+    3,
+    { [PLAN_CM]: 'plan' },
+    'fail',
+    ['could not be read: connection refused'],
+    { planSource: { readConfigMap: () => Promise.reject(new Error('connection refused')) } },
+  ],
+  [
+    'given a plan source that hangs, denies after the lookup deadline',
+    5,
+    3,
+    { [PLAN_CM]: 'plan' },
+    'fail',
+    ['took longer than 20 ms'],
+    {
+      planSource: { readConfigMap: () => new Promise(() => undefined) } satisfies PlanSource,
+      policy: parsePolicy('lookups: {timeoutMs: 20}', 'p.yaml'),
+    },
+  ],
+  [
+    'given a scale-up without plan or acknowledgement, denies: new brokers start empty',
+    3,
+    5,
+    undefined,
+    'fail',
+    ['adds brokers 3, 4', 'start empty', '--broker-list 0,1,2,3,4', ACK],
+  ],
+  [
+    'given a scale-up acknowledged with a reason, allows',
+    3,
+    5,
+    { [ACK]: 'brokers for the new audit topics' },
+    'pass',
+    ['acknowledged: brokers for the new audit topics'],
+  ],
+  [
+    'given a scale-up acknowledged with an empty reason, denies and says the reason is missing',
+    3,
+    5,
+    { [ACK]: ' ' },
+    'fail',
+    ['present but empty'],
+  ],
+  [
+    'given a scale-up with a plan that moves partitions onto the new brokers, allows',
+    3,
+    5,
+    { [PLAN]: ONTO_3_AND_4 },
+    'pass',
+    ['onto brokers 3, 4'],
+  ],
+  [
+    'given a scale-up with a plan that moves nothing onto the new brokers, denies',
+    3,
+    5,
+    { [PLAN]: OFF_3_AND_4 },
+    'fail',
+    ['moves nothing onto the new brokers 3, 4'],
+  ],
+  [
+    'given a scale-up with a plan naming a broker beyond the new count, denies',
+    3,
+    5,
+    { [PLAN]: plan(['t', 0, [3, 5]]) },
+    'fail',
+    ['will not exist (5)'],
+  ],
+  [
+    'given requirePlanForScaleUp, an acknowledgement is not enough',
+    3,
+    5,
+    { [ACK]: 'new topics only' },
+    'fail',
+    ['not enough under this policy', 'requires a plan'],
+    {
+      policy: parsePolicy(
+        'rules: {broker-scaling: {parameters: {requirePlanForScaleUp: true}}}',
+        'p.yaml',
+      ),
+    },
+  ],
+];
+
+describe('rule broker-scaling', () => {
+  // A rest parameter: with a declared arity above a row's length, Jest would pass a done callback.
+  test.each(CASES)('%s', async (...[, from, to, annotations, outcome, mentions, options]) => {
+    const finding = await findingOf(
+      'broker-scaling',
+      update(brokers(from), brokers(to, annotations)),
+      options,
+    );
+    expect(finding.outcome).toBe(outcome);
+    for (const text of mentions) expect(`${finding.summary}\n${finding.message}`).toContain(text);
+  });
+
+  test('given a ZooKeeper replica change, has nothing to say (that is zookeeper-ensemble)', async () => {
+    const findings = await findingsOf(
+      'broker-scaling',
+      update(zookeeper({ replicas: 3 }), zookeeper({ replicas: 5 })),
+    );
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('rule broker-scaling with a cluster-state probe', () => {
+  const scaleDown = update(brokers(5), brokers(3, { [PLAN]: OFF_3_AND_4 }));
+
+  function probe(
+    replicas: (ids: readonly number[], signal: AbortSignal) => Promise<ReadonlyMap<number, number>>,
+  ) {
+    const asked: { cluster: ClusterRef; ids: readonly number[] }[] = [];
+    const clusterState: ClusterStateProbe = {
+      underReplicatedPartitions: () => Promise.resolve(0),
+      replicasOnBrokers: (cluster, ids, signal) => {
+        asked.push({ cluster, ids });
+        return replicas(ids, signal);
+      },
+    };
+    return { clusterState, asked };
+  }
+
+  test('asks about exactly the removed brokers of this cluster, and allows when they are empty', async () => {
+    const { clusterState, asked } = probe(() => Promise.resolve(new Map()));
+    const finding = await findingOf('broker-scaling', scaleDown, { clusterState });
+    expect(finding.outcome).toBe('pass');
+    expect(finding.message).toContain('the cluster confirms they host no replica');
+    expect(asked).toEqual([
+      {
+        cluster: {
+          namespace: 'kafka',
+          statefulSet: 'my-cp-cp-kafka',
+          serviceName: 'my-cp-cp-kafka-headless',
+        },
+        ids: [3, 4],
+      },
+    ]);
+  });
+
+  test('given removed brokers that still host replicas, denies even with a valid plan', async () => {
+    const { clusterState } = probe(() => Promise.resolve(new Map([[4, 12]])));
+    const finding = await findingOf('broker-scaling', scaleDown, { clusterState });
+    expect(finding.outcome).toBe('fail');
+    expect(finding.message).toContain('12 replica(s) still on brokers 3, 4');
+  });
+
+  test('given a probe that fails and the default failOpen, allows and notes the failure', async () => {
+    const { clusterState } = probe(() => Promise.reject(new Error('no route to broker')));
+    const finding = await findingOf('broker-scaling', scaleDown, { clusterState });
+    expect(finding.outcome).toBe('pass');
+    expect(finding.message).toContain('the live check failed (no route to broker)');
+  });
+
+  test('given a probe that outlives its deadline and failOpen false, denies and aborts the question', async () => {
+    let aborted = false;
+    const { clusterState } = probe(
+      (_ids, signal) =>
+        new Promise(() => {
+          signal.addEventListener('abort', () => (aborted = true));
+        }),
+    );
+    const policy = parsePolicy('clusterState: {timeoutMs: 20, failOpen: false}', 'p.yaml');
+    const finding = await findingOf('broker-scaling', scaleDown, { clusterState, policy });
+    expect(finding.outcome).toBe('fail');
+    expect(finding.message).toContain('took longer than 20 ms');
+    expect(finding.message).toContain('clusterState.failOpen: false');
+    expect(aborted).toBe(true);
+  });
+
+  test('is not consulted when the plan already fails', async () => {
+    const { clusterState, asked } = probe(() => Promise.resolve(new Map()));
+    await findingOf('broker-scaling', update(brokers(5), brokers(3)), { clusterState });
+    expect(asked).toEqual([]);
+  });
+});

@@ -1,0 +1,167 @@
+import type { KubeObject } from '../../../src/core/k8s-types';
+import { evaluate } from '../../../src/policy/engine';
+import { pass, warn, type Rule } from '../../../src/policy/rule';
+import { DEFAULT_RULES } from '../../../src/policy/rules';
+import { assembleVerdict, shorten } from '../../../src/policy/verdict';
+import { create, kafka, remove, update, zookeeper } from './fixtures';
+
+const deployment: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'my-cp-cp-kafka' },
+  spec: { template: { spec: { containers: [{ name: 'cp-kafka-broker' }] } } },
+};
+
+const unrelated: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: { name: 'my-cp-cp-kafka' },
+  spec: {
+    podManagementPolicy: 'Parallel',
+    template: { spec: { containers: [{ name: 'postgres', image: 'postgres:16' }] } },
+  },
+};
+
+describe('the policy engine', () => {
+  test.each([
+    ['a Deployment, even one with a broker container', deployment],
+    [
+      'a StatefulSet that is neither Kafka nor ZooKeeper, even one named like the broker',
+      unrelated,
+    ],
+  ])('given %s, allows with no findings', async (_name, object) => {
+    expect(await evaluate(create(object))).toEqual({
+      allowed: true,
+      denials: [],
+      warnings: [],
+      audits: [],
+      findings: [],
+    });
+  });
+
+  test('detects brokers by their pod, not their name', async () => {
+    const renamed = kafka({ name: 'events', spec: { podManagementPolicy: 'Parallel' } });
+    expect((await evaluate(create(renamed))).denials.map((f) => f.rule)).toEqual(['ordered-ready']);
+  });
+
+  test('on CREATE, runs the rules that apply to creation and reports their passes too', async () => {
+    const verdict = await evaluate(create(kafka()));
+    expect(verdict.allowed).toBe(true);
+    expect([...new Set(verdict.findings.map((f) => f.rule))]).toEqual([
+      'ordered-ready',
+      'update-strategy',
+      'config-sanity',
+    ]);
+    expect(verdict.findings.every((f) => f.outcome === 'pass')).toBe(true);
+  });
+
+  test.each([
+    [
+      'UPDATE of brokers',
+      update(kafka(), kafka()),
+      ['ordered-ready', 'update-strategy', 'broker-scaling', 'kafka-version', 'config-sanity'],
+    ],
+    [
+      'UPDATE of ZooKeeper',
+      update(zookeeper(), zookeeper()),
+      ['ordered-ready', 'update-strategy', 'zookeeper-ensemble'],
+    ],
+    ['DELETE of brokers', remove(kafka()), ['delete-protection']],
+  ])('on %s, runs exactly the rules for that role and operation', async (_name, req, rules) => {
+    const verdict = await evaluate(req);
+    expect([...new Set(verdict.findings.map((f) => f.rule))]).toEqual(rules);
+  });
+
+  test('treats an UPDATE whose old object was not a broker like a new broker (no scaling or version history)', async () => {
+    const verdict = await evaluate(update(unrelated, kafka({ replicas: 5 })));
+    expect(verdict.findings.some((f) => f.rule === 'broker-scaling')).toBe(false);
+  });
+
+  test('judges dry runs and any user alike: no rule has side effects', async () => {
+    const req = update(kafka(), kafka({ replicas: 5 }));
+    const plain = await evaluate(req);
+    const dry = await evaluate({
+      ...req,
+      dryRun: true,
+      userInfo: { username: 'system:admin', groups: ['system:masters'] },
+    });
+    expect(dry).toEqual(plain);
+  });
+
+  test('runs injected rules: the extension point for platform-specific checks', async () => {
+    const custom: Rule = {
+      id: 'no-latest',
+      title: 'no latest tag',
+      defaultMode: 'enforce',
+      defaultParameters: {},
+      roles: ['kafka'],
+      operations: ['CREATE'],
+      evaluate: ({ current }) => [
+        current?.container.image?.endsWith(':latest')
+          ? warn('latest tag', 'pin a version')
+          : pass('pinned'),
+      ],
+    };
+    const verdict = await evaluate(create(kafka({ image: 'confluentinc/cp-kafka:latest' })), {
+      rules: [custom],
+    });
+    expect(verdict).toMatchObject({ allowed: true, warnings: ['no-latest: latest tag'] });
+  });
+
+  test('every default rule is enforced by default except where its checks say otherwise', () => {
+    expect(DEFAULT_RULES.map((r) => [r.id, r.defaultMode])).toEqual([
+      ['ordered-ready', 'enforce'],
+      ['update-strategy', 'enforce'],
+      ['broker-scaling', 'enforce'],
+      ['zookeeper-ensemble', 'enforce'],
+      ['kafka-version', 'enforce'],
+      ['delete-protection', 'enforce'],
+      ['config-sanity', 'enforce'],
+    ]);
+  });
+});
+
+describe('a verdict', () => {
+  const finding = (
+    outcome: 'pass' | 'fail' | 'warn' | 'skip',
+    mode: 'enforce' | 'warn' | 'audit',
+    exempted?: string,
+  ) => ({
+    rule: 'r',
+    outcome,
+    mode,
+    summary: `${outcome} in ${mode}`,
+    message: 'm',
+    ...(exempted ? { exempted } : {}),
+  });
+
+  test.each([
+    ['a failure in enforce mode', finding('fail', 'enforce'), 'denials'],
+    ['a failure in warn mode', finding('fail', 'warn'), 'warnings'],
+    ["a rule's own warning in enforce mode", finding('warn', 'enforce'), 'warnings'],
+    ['a failure in audit mode', finding('fail', 'audit'), 'audits'],
+    ["a rule's own warning in audit mode", finding('warn', 'audit'), 'audits'],
+    [
+      'an exempted failure in enforce mode',
+      finding('fail', 'enforce', 'namespace x is exempt'),
+      'audits',
+    ],
+    ['a pass', finding('pass', 'enforce'), 'findings only'],
+    ['a skip', finding('skip', 'enforce'), 'findings only'],
+  ] as const)('puts %s into %s', (_name, f, where) => {
+    const verdict = assembleVerdict([f]);
+    expect(verdict.findings).toEqual([f]);
+    expect(verdict.allowed).toBe(where !== 'denials');
+    expect(verdict.denials.length).toBe(where === 'denials' ? 1 : 0);
+    expect(verdict.warnings).toEqual(where === 'warnings' ? [`r: ${f.summary}`] : []);
+    expect(verdict.audits.length).toBe(where === 'audits' ? 1 : 0);
+  });
+
+  test('keeps each warning within 120 characters, on one line', () => {
+    const long = shorten(`rule: ${'word '.repeat(60)}\nsecond line`);
+    expect(long.length).toBe(120);
+    expect(long).toMatch(/…$/);
+    expect(long).not.toContain('\n');
+    expect(shorten('short')).toBe('short');
+  });
+});

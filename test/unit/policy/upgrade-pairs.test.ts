@@ -1,0 +1,225 @@
+/**
+ * Upgrades of real cp-helm-charts releases, with the verdict a Kafka operator expects. Modified
+ * inputs are built here from the real renders (env entries, annotations added programmatically).
+ * docs/policy.md shows the same table; the last test keeps the two in step.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { KubeObject } from '../../../src/core/k8s-types';
+import { evaluateRelease, type ObjectVerdict } from '../../../src/policy/evaluate-release';
+import { parseManifests } from '../../../src/policy/parse-manifests';
+import { CHART_VERSIONS, REPO_ROOT } from '../../support/paths';
+import { render, withAnnotations, withBrokerEnv } from './fixtures';
+
+const PINNED_2_5 = {
+  KAFKA_INTER_BROKER_PROTOCOL_VERSION: '2.5',
+  KAFKA_LOG_MESSAGE_FORMAT_VERSION: '2.5',
+};
+const BUMPED_2_7 = {
+  KAFKA_INTER_BROKER_PROTOCOL_VERSION: '2.7',
+  KAFKA_LOG_MESSAGE_FORMAT_VERSION: '2.7',
+};
+const stepOne = () => withBrokerEnv(render('0.6.1', 'default'), PINNED_2_5);
+
+/** A ConfigMap holding a plan that moves every partition of a topic off brokers 3 and 4. */
+function planConfigMap(): KubeObject {
+  const partitions = [0, 1, 2, 3, 4].map((p) => ({
+    topic: 'orders',
+    partition: p,
+    replicas: [p % 3, (p + 1) % 3],
+  }));
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'shrink-to-3' },
+    data: { 'plan.json': JSON.stringify({ version: 1, partitions }) },
+  };
+}
+
+/** [pair as documented, before, after, expected verdict] */
+const PAIRS: [
+  pair: string,
+  before: () => KubeObject[],
+  after: () => KubeObject[],
+  expected: string,
+][] = [
+  [
+    '0.5.0/default → 0.6.1/default (as released)',
+    () => render('0.5.0', 'default'),
+    () => render('0.6.1', 'default'),
+    'deny: kafka-version',
+  ],
+  [
+    '0.5.0/default → 0.6.1/default + protocol and format pinned to 2.5 (step 1)',
+    () => render('0.5.0', 'default'),
+    stepOne,
+    'allow',
+  ],
+  [
+    'step 1 → the same image, protocol and format bumped to 2.7 (step 2)',
+    stepOne,
+    () => withBrokerEnv(render('0.6.1', 'default'), BUMPED_2_7),
+    'allow',
+  ],
+  [
+    'step 1 → 0.5.0/default with the pins kept (rolling step 1 back)',
+    stepOne,
+    () => withBrokerEnv(render('0.5.0', 'default'), PINNED_2_5),
+    'allow',
+  ],
+  [
+    '0.6.1/default → 0.5.0/default (downgrade after the protocol moved on)',
+    () => render('0.6.1', 'default'),
+    () => render('0.5.0', 'default'),
+    'deny: kafka-version',
+  ],
+  [
+    '0.5.0/default → 0.6.1/default + protocol 2.7 (bump with the image)',
+    () => render('0.5.0', 'default'),
+    () => withBrokerEnv(render('0.6.1', 'default'), BUMPED_2_7),
+    'deny: kafka-version',
+  ],
+  ...CHART_VERSIONS.flatMap((v): [string, () => KubeObject[], () => KubeObject[], string][] => [
+    [
+      `${v}/default → ${v}/brokers5`,
+      () => render(v, 'default'),
+      () => render(v, 'brokers5'),
+      'deny: broker-scaling',
+    ],
+    [
+      `${v}/default → ${v}/brokers5 + scale-up acknowledged`,
+      () => render(v, 'default'),
+      () =>
+        withAnnotations(render(v, 'brokers5'), 'cp-kafka-broker', {
+          'kafka-warden.io/scale-up-acknowledged': 'new brokers for the audit topics',
+        }),
+      'allow',
+    ],
+    [
+      `${v}/brokers5 → ${v}/default`,
+      () => render(v, 'brokers5'),
+      () => render(v, 'default'),
+      'deny: broker-scaling',
+    ],
+    [
+      `${v}/brokers5 → ${v}/default + reassignment plan ConfigMap`,
+      () => render(v, 'brokers5'),
+      () => [
+        ...withAnnotations(render(v, 'default'), 'cp-kafka-broker', {
+          'kafka-warden.io/reassignment-plan-configmap': 'shrink-to-3',
+        }),
+        planConfigMap(),
+      ],
+      'allow',
+    ],
+    [
+      `${v}/default → ${v}/parallel`,
+      () => render(v, 'default'),
+      () => render(v, 'parallel'),
+      'deny: ordered-ready',
+    ],
+    [
+      `${v}/default → ${v}/ondelete`,
+      () => render(v, 'default'),
+      () => render(v, 'ondelete'),
+      'deny: update-strategy',
+    ],
+    [
+      `${v}/default → ${v}/zk5`,
+      () => render(v, 'default'),
+      () => render(v, 'zk5'),
+      'deny: zookeeper-ensemble',
+    ],
+    [
+      `${v}/default → ${v}/zk5 + ensemble change acknowledged`,
+      () => render(v, 'default'),
+      () =>
+        withAnnotations(render(v, 'zk5'), 'cp-zookeeper-server', {
+          'kafka-warden.io/ensemble-change-acknowledged': 'CHG-7: grow to 5',
+        }),
+      'allow',
+    ],
+    [
+      `${v}/default → ${v}/jmx-disabled`,
+      () => render(v, 'default'),
+      () => render(v, 'jmx-disabled'),
+      'allow',
+    ],
+    [
+      `${v}/default → ${v}/default after kafka-warden render`,
+      () => render(v, 'default'),
+      () => postRendered(v, 'default'),
+      'allow',
+    ],
+  ]),
+];
+
+function postRendered(version: string, valueSet: string): KubeObject[] {
+  const file = path.join(REPO_ROOT, 'test', 'golden', 'expected', version, `${valueSet}.yaml`);
+  return parseManifests(readFileSync(file, 'utf8'), file).map((s) => s.object);
+}
+
+/** `allow`, `deny: rule, rule`, plus `warn: rule` when something warned. */
+function summarise(results: ObjectVerdict[]): string {
+  const denied = [...new Set(results.flatMap((r) => r.verdict.denials.map((f) => f.rule)))];
+  const warned = [
+    ...new Set(results.flatMap((r) => r.verdict.warnings.map((w) => w.split(':')[0]))),
+  ];
+  return [
+    denied.length > 0 ? `deny: ${denied.join(', ')}` : 'allow',
+    ...(warned.length > 0 ? [`warn: ${warned.join(', ')}`] : []),
+  ].join('; ');
+}
+
+describe('upgrades of real cp-helm-charts releases', () => {
+  test.each(PAIRS)('%s: %s', async (_pair, before, after, expected) => {
+    const results = await evaluateRelease({ objects: after(), previousObjects: before() });
+    expect(results.map((r) => r.operation)).toEqual(['UPDATE', 'UPDATE']);
+    expect(summarise(results)).toBe(expected);
+  });
+
+  test('docs/policy.md shows this table', () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'policy.md'), 'utf8');
+    const missing = PAIRS.filter(
+      ([pair, , , expected]) => !doc.includes(`| ${pair} | ${expected} |`),
+    );
+    expect(missing.map(([pair, , , expected]) => `| ${pair} | ${expected} |`)).toEqual([]);
+  });
+});
+
+describe('every real render, installed fresh', () => {
+  const renders = CHART_VERSIONS.flatMap((v) =>
+    [
+      'default',
+      'brokers5',
+      'nodeport',
+      'jmx-disabled',
+      'persistence-disabled',
+      'persistence-disabled-kafka-only',
+      'kafka-zk-only',
+      'zk5',
+      'parallel',
+      'ondelete',
+    ].map((set) => [`${v}/${set}`, v, set] as const),
+  );
+  const expected: Record<string, string> = {
+    parallel: 'deny: ordered-ready',
+    ondelete: 'deny: update-strategy',
+  };
+
+  test.each(renders)('%s', async (_name, version, set) => {
+    const results = await evaluateRelease({ objects: render(version, set) });
+    expect(results.map((r) => `${r.operation} ${r.name}`)).toEqual([
+      'CREATE my-cp-cp-kafka',
+      'CREATE my-cp-cp-zookeeper',
+    ]);
+    expect(summarise(results)).toBe(expected[set] ?? 'allow');
+  });
+
+  test('a release with another name is found by its pods, not its names', async () => {
+    const results = await evaluateRelease({
+      objects: render('0.6.1', '_releasename-cp-kafka-prod-kafka-zk-only'),
+    });
+    expect(results.map((r) => r.name)).toEqual(['cp-kafka-prod', 'cp-kafka-prod-cp-zookeeper']);
+  });
+});
