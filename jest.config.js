@@ -17,6 +17,12 @@ module.exports = {
       testEnvironment: 'node',
     },
     {
+      displayName: 'jvm',
+      testMatch: ['<rootDir>/test/e2e/jvm/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
+    {
       displayName: 'helm',
       testMatch: ['<rootDir>/test/e2e/helm/**/*.test.ts'],
       transform,

@@ -27,6 +27,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'policy check of Kafka/ZooKeeper StatefulSets in manifests, or of an upgrade (--old)',
     load: () => import('./commands/check'),
   },
+  certs: {
+    summary: 'TLS material: a CA, broker and client keystores, Secrets, inspection, rotation',
+    load: () => import('./commands/certs'),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,380 @@
+/**
+ * `kafka-warden certs`: the CA, broker and client material, as files or as Secret manifests.
+ * Nothing secret is printed except inside a Secret manifest asked for with --secret, and nothing
+ * secret is ever an argument: CAs and material are read from files.
+ */
+import type forge from 'node-forge';
+import { DEFAULT_CONFIG, secretNameFor } from '../core/config';
+import { WardenError } from '../core/errors';
+import { dumpYaml11 } from '../postrender/yaml11';
+import {
+  brokerSubjectAltNames,
+  caPemFromSecret,
+  certificatesFromPem,
+  commonNameOf,
+  createCa,
+  filesFromSecret,
+  fingerprint,
+  inspectCertificates,
+  inspectMaterial,
+  issueMaterial,
+  loadCa,
+  rotateMaterial,
+  toSecret,
+  type IssuedMaterial,
+  type RsaBits,
+  type SigningCa,
+} from '../tls';
+import { metadataMaps, secretName } from '../tls/secret';
+import {
+  readCaDir,
+  readCertificateFile,
+  readInspectInput,
+  readManifest,
+  readMaterialDir,
+  writeCaDir,
+  writeMaterialDir,
+} from '../tls/file-io';
+import { parseCommandArgs } from './parse-args';
+
+export const HELP = `usage: kafka-warden certs <subcommand> [options]
+
+  init-ca  --out-dir DIR [--days N (1825)] [--name CN] [--bits 2048|3072|4096 (3072)] [--force]
+           writes DIR/ca.crt and DIR/ca.key (0600)
+
+  issue    CA --kind broker|client [--name CN] [--days N (365)] [--bits N (2048)]
+           [--dns NAME]... [--trust-ca FILE]...
+           [--statefulset STS --namespace NS --replicas N [--headless-service SVC]
+            [--client-service SVC]... [--external-host-template T] [--cluster-domain D] [--wildcard]]
+           OUTPUT
+           --statefulset adds every DNS form of the brokers and Services to the names.
+
+  inspect  PATH   a material directory, a .p12 store (its directory gives the passwords),
+                  a Secret manifest, or a PEM certificate; exit 1 when problems are found
+
+  rotate   CA (--in DIR | --in-secret FILE) [--new-ca-dir DIR | --new-ca-secret FILE]
+           [--trust-ca FILE]... [--drop-ca SHA256]... [--days N] OUTPUT
+           new key, same names; keeps every trusted CA unless dropped. With a new CA, the new
+           one signs and the old one stays trusted.
+
+  CA:      --ca-dir DIR (ca.crt, ca.key) | --ca-secret FILE (Secret with tls.crt, tls.key)
+  OUTPUT:  --out-dir DIR [--force]  the six files of the Secret, 0600
+         | --secret [--secret-name NAME] [--namespace NS]  a v1 Secret manifest on stdout
+
+See docs/tls.md.
+`;
+
+const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  'init-ca': initCa,
+  issue,
+  inspect,
+  rotate,
+};
+
+export async function run(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  const handler = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
+  if (!handler) throw new WardenError('KW_USAGE', `unknown certs subcommand "${sub}"\n${HELP}`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  return handler(rest);
+}
+
+const CA_OPTIONS = {
+  'ca-dir': { type: 'string' },
+  'ca-secret': { type: 'string' },
+} as const;
+const OUTPUT_OPTIONS = {
+  'out-dir': { type: 'string' },
+  force: { type: 'boolean' },
+  secret: { type: 'boolean' },
+  'secret-name': { type: 'string' },
+  namespace: { type: 'string' },
+} as const;
+const ISSUE_COMMON = {
+  days: { type: 'string' },
+  bits: { type: 'string' },
+  'trust-ca': { type: 'string', multiple: true },
+} as const;
+
+async function initCa(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    'out-dir': { type: 'string' },
+    days: { type: 'string' },
+    name: { type: 'string' },
+    bits: { type: 'string' },
+    force: { type: 'boolean' },
+  });
+  const outDir = required(values['out-dir'], '--out-dir');
+  const numbers = optionalNumbers(values);
+  const { ca, pem } = await createCa({
+    ...(values.name === undefined ? {} : { commonName: values.name }),
+    ...numbers,
+  });
+  const written = writeCaDir(outDir, pem, values.force === true);
+  process.stdout.write(
+    `wrote ${written.join(', ')}\n${describeCa(ca)}\nKeep ca.key private: whoever reads it can issue broker certificates.\n`,
+  );
+  return 0;
+}
+
+async function issue(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    ...CA_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    ...ISSUE_COMMON,
+    kind: { type: 'string' },
+    name: { type: 'string' },
+    dns: { type: 'string', multiple: true },
+    statefulset: { type: 'string' },
+    replicas: { type: 'string' },
+    'headless-service': { type: 'string' },
+    'client-service': { type: 'string', multiple: true },
+    'external-host-template': { type: 'string' },
+    'cluster-domain': { type: 'string' },
+    wildcard: { type: 'boolean' },
+  });
+  const kind = values.kind;
+  if (kind !== 'broker' && kind !== 'client') {
+    throw new WardenError('KW_USAGE', '--kind broker or --kind client is required');
+  }
+  const numbers = optionalNumbers(values);
+  const names = [...(values.dns ?? [])];
+  const cluster = values.statefulset;
+  // For a client, --statefulset only names the Secret: client certificates carry no DNS names.
+  if (cluster !== undefined && kind === 'broker') {
+    const sans = brokerSubjectAltNames({
+      cluster,
+      headlessService: values['headless-service'] ?? `${cluster}-headless`,
+      namespace: required(values.namespace, '--namespace (with --statefulset)'),
+      replicas: integer(required(values.replicas, '--replicas (with --statefulset)'), '--replicas'),
+      ...(values['client-service'] ? { clientServices: values['client-service'] } : {}),
+      ...(values['cluster-domain'] ? { clusterDomain: values['cluster-domain'] } : {}),
+      externalHostTemplate: values['external-host-template'] ?? null,
+      wildcard: values.wildcard === true,
+    });
+    names.push(...sans.dns, ...sans.ip);
+  }
+  const commonName = values.name ?? (kind === 'broker' ? (cluster ?? names[0]) : undefined);
+  if (commonName === undefined) {
+    throw new WardenError(
+      'KW_USAGE',
+      kind === 'broker'
+        ? 'a broker needs --dns NAME or --statefulset'
+        : '--name is required for a client',
+    );
+  }
+  const target = chooseOutput(values, {
+    name:
+      cluster === undefined
+        ? undefined
+        : secretNameFor(
+            kind === 'broker'
+              ? DEFAULT_CONFIG.tls.brokerSecretName
+              : DEFAULT_CONFIG.tls.clientSecretName,
+            cluster,
+          ),
+    namespace: values.namespace,
+  });
+  const material = await issueMaterial(kind, {
+    ca: loadSigningCa(values),
+    commonName,
+    subjectAltNames: names,
+    alsoTrust: trustedCertificates(values['trust-ca']),
+    ...numbers,
+  });
+  return emit(material, target);
+}
+
+async function rotate(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    ...CA_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    ...ISSUE_COMMON,
+    in: { type: 'string' },
+    'in-secret': { type: 'string' },
+    'new-ca-dir': { type: 'string' },
+    'new-ca-secret': { type: 'string' },
+    'drop-ca': { type: 'string', multiple: true },
+  });
+  exactlyOne(values, ['in', 'in-secret']);
+  const numbers = optionalNumbers(values);
+  let current: Record<string, Buffer>;
+  let source: string;
+  let fromSecret: { name?: string; namespace?: string; labels?: Record<string, string> } = {};
+  if (values.in !== undefined) {
+    current = readMaterialDir(values.in);
+    source = values.in;
+  } else {
+    const file = values['in-secret'] as string;
+    const manifest = readManifest(file);
+    current = filesFromSecret(manifest, file);
+    source = file;
+    fromSecret = { ...secretName(manifest), labels: metadataMaps(manifest).labels };
+  }
+  const target = chooseOutput(values, {
+    name: fromSecret.name,
+    namespace: values.namespace ?? fromSecret.namespace,
+    labels: fromSecret.labels,
+  });
+  const oldCa = loadSigningCa(values);
+  const hasNewCa = values['new-ca-dir'] !== undefined || values['new-ca-secret'] !== undefined;
+  const signer = hasNewCa
+    ? loadSigningCa(
+        { 'ca-dir': values['new-ca-dir'], 'ca-secret': values['new-ca-secret'] },
+        '--new-ca-dir or --new-ca-secret',
+      )
+    : oldCa;
+  const material = await rotateMaterial({
+    current,
+    source,
+    ca: signer,
+    // The old CA stays trusted: brokers and clients still presenting its certificates keep working.
+    alsoTrust: [
+      ...(hasNewCa ? [oldCa.certificate] : []),
+      ...trustedCertificates(values['trust-ca']),
+    ],
+    dropTrusted: values['drop-ca'] ?? [],
+    ...numbers,
+  });
+  return emit(material, target);
+}
+
+function inspect(args: string[]): Promise<number> {
+  const { positionals } = parseCommandArgs(args, {}, true);
+  if (positionals.length !== 1) throw new WardenError('KW_USAGE', 'inspect takes one PATH');
+  const input = readInspectInput(positionals[0] as string);
+  if (input.kind === 'certificates') {
+    process.stdout.write(
+      dumpYaml11({
+        source: input.source,
+        certificates: inspectCertificates(input.pem, input.source),
+      }),
+    );
+    return Promise.resolve(0);
+  }
+  const report = inspectMaterial(
+    input.kind === 'material' ? input.files : input.manifest,
+    input.source,
+    new Date(),
+  );
+  process.stdout.write(dumpYaml11(report));
+  return Promise.resolve(report.problems.length === 0 ? 0 : 1);
+}
+
+// ---- shared option handling -------------------------------------------------------------------
+
+function required(value: string | undefined, option: string): string {
+  if (value === undefined || value === '')
+    throw new WardenError('KW_USAGE', `${option} is required`);
+  return value;
+}
+
+function integer(text: string, option: string): number {
+  if (!/^\d+$/.test(text))
+    throw new WardenError('KW_USAGE', `${option} takes a whole number, not "${text}"`);
+  return Number(text);
+}
+
+function optionalNumbers(values: { days?: string; bits?: string }): {
+  days?: number;
+  bits?: RsaBits;
+} {
+  return {
+    ...(values.days === undefined ? {} : { days: integer(values.days, '--days') }),
+    // issueMaterial and createCa check the size against the supported ones.
+    ...(values.bits === undefined ? {} : { bits: integer(values.bits, '--bits') as RsaBits }),
+  };
+}
+
+function exactlyOne(values: Record<string, unknown>, options: string[]): void {
+  const given = options.filter((option) => values[option] !== undefined);
+  if (given.length !== 1) {
+    throw new WardenError(
+      'KW_USAGE',
+      `give exactly one of ${options.map((o) => `--${o}`).join(', ')}`,
+    );
+  }
+}
+
+function loadSigningCa(
+  values: { 'ca-dir'?: string | undefined; 'ca-secret'?: string | undefined },
+  what = '--ca-dir or --ca-secret',
+): SigningCa {
+  const now = new Date();
+  if ((values['ca-dir'] === undefined) === (values['ca-secret'] === undefined)) {
+    throw new WardenError('KW_USAGE', `give exactly one of ${what}`);
+  }
+  if (values['ca-dir'] !== undefined) {
+    const { pem, sources } = readCaDir(values['ca-dir']);
+    return loadCa(pem, sources, now);
+  }
+  const file = values['ca-secret'] as string;
+  const pem = caPemFromSecret(readManifest(file), file);
+  return loadCa(pem, { certificate: `${file}: tls.crt`, key: `${file}: tls.key` }, now);
+}
+
+function trustedCertificates(files: string[] | undefined): forge.pki.Certificate[] {
+  return (files ?? []).flatMap((file) => certificatesFromPem(readCertificateFile(file), file));
+}
+
+function describeCa(ca: SigningCa): string {
+  return `CA ${commonNameOf(ca.certificate) ?? ''}, valid until ${ca.certificate.validity.notAfter.toISOString()}, SHA-256 ${fingerprint(ca.certificate)}`;
+}
+
+type OutputTarget =
+  | { to: 'dir'; dir: string; force: boolean }
+  | { to: 'secret'; name: string; namespace?: string; labels?: Record<string, string> };
+
+/** Decided before any key is generated: a usage error should cost nothing. */
+function chooseOutput(
+  values: { 'out-dir'?: string; force?: boolean; secret?: boolean; 'secret-name'?: string },
+  defaults: {
+    name?: string | undefined;
+    namespace?: string | undefined;
+    labels?: Record<string, string> | undefined;
+  },
+): OutputTarget {
+  if ((values['out-dir'] === undefined) === (values.secret !== true)) {
+    throw new WardenError('KW_USAGE', 'give exactly one of --out-dir DIR, --secret');
+  }
+  if (values['out-dir'] !== undefined) {
+    return { to: 'dir', dir: values['out-dir'], force: values.force === true };
+  }
+  const name = values['secret-name'] ?? defaults.name;
+  if (!name) throw new WardenError('KW_USAGE', '--secret needs --secret-name (or --statefulset)');
+  return {
+    to: 'secret',
+    name,
+    ...(defaults.namespace ? { namespace: defaults.namespace } : {}),
+    ...(defaults.labels ? { labels: defaults.labels } : {}),
+  };
+}
+
+function emit(material: IssuedMaterial, target: OutputTarget): number {
+  if (target.to === 'secret') {
+    const { name, namespace, labels } = target;
+    process.stdout.write(
+      dumpYaml11(
+        toSecret(material, {
+          name,
+          ...(namespace === undefined ? {} : { namespace }),
+          ...(labels === undefined ? {} : { labels }),
+        }),
+      ),
+    );
+    return 0;
+  }
+  const { summary } = material;
+  const written = writeMaterialDir(target.dir, material.files, target.force);
+  process.stdout.write(
+    `wrote ${written.length} files to ${target.dir}: ${summary.kind} CN=${summary.commonName}, ${summary.dnsNames.length + summary.ipAddresses.length} names, valid until ${summary.notAfter.toISOString()}\n`,
+  );
+  return 0;
+}
