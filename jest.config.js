@@ -28,5 +28,11 @@ module.exports = {
       transform,
       testEnvironment: 'node',
     },
+    {
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/test/e2e/cluster/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
   ],
 };

@@ -95,6 +95,28 @@ function cannon(url, body) {
   });
 }
 
+/** Every request a different pod (a unique annotation), so the mutation cache never hits. */
+function cannonDistinctPods(url) {
+  let n = 0;
+  return autocannon({
+    url,
+    connections: 20,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          n += 1;
+          const annotations = { ...pod.metadata.annotations, 'bench/n': String(n) };
+          const distinct = { ...pod, metadata: { ...pod.metadata, annotations } };
+          return { ...req, body: review('Pod', 'CREATE', distinct) };
+        },
+      },
+    ],
+  });
+}
+
 const warden = await start(path.join(root, 'bin', 'kafka-warden'), [
   'serve',
   '--host',
@@ -117,8 +139,12 @@ const results = [
     await cannon(`https://127.0.0.1:${bare.port}/`, review('Pod', 'CREATE', pod)),
   ],
   [
-    'kafka-warden POST /mutate (broker Pod)',
+    'kafka-warden POST /mutate (pods of one StatefulSet: cache hits)',
     await cannon(`https://127.0.0.1:${warden.port}/mutate`, review('Pod', 'CREATE', pod)),
+  ],
+  [
+    'kafka-warden POST /mutate (every pod different: cache misses)',
+    await cannonDistinctPods(`https://127.0.0.1:${warden.port}/mutate`),
   ],
   [
     'kafka-warden POST /validate (StatefulSet UPDATE)',

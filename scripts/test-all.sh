@@ -9,6 +9,8 @@ echo "== dependencies"
 npm ci --no-audit --no-fund
 echo "== tools"
 bash scripts/install-tools.sh helm3 helm4
+# etcd, kube-apiserver, kube-controller-manager from the Go module proxy (cached; ~6-10 min cold).
+bash scripts/install-control-plane.sh
 echo "== lint"
 npm run lint
 echo "== tests"

@@ -11,6 +11,7 @@ import { WardenError } from '../core/errors';
 import { injectPodTemplate } from '../core/inject-pod';
 import type { KubeObject, PodTemplate, StatefulSetSpec } from '../core/k8s-types';
 import { brokerContextForPod, isHelmHook } from '../core/transform-manifests';
+import { cloneJson } from './clone-json';
 import type { AdmissionOutcome, AdmissionRequest } from './review';
 
 export interface MutationOptions {
@@ -25,6 +26,7 @@ export interface MutationResult extends AdmissionOutcome {
   reason?: string;
 }
 
+/** Note: on an injection, request.object is patched in place (the proof that the patch applies). */
 export function mutate(request: AdmissionRequest, options: MutationOptions): MutationResult {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') {
     return { allowed: true, result: 'skipped', reason: `no mutation on ${request.operation}` };
@@ -69,7 +71,7 @@ function transformObject(
   options: MutationOptions,
 ): KubeObject | null {
   if (kind === 'Pod') {
-    const clone = structuredClone(object);
+    const clone = cloneJson(object);
     const done = injectPodTemplate(
       clone as PodTemplate,
       { where, broker: brokerContextForPod(object) },
@@ -78,7 +80,7 @@ function transformObject(
     return done ? clone : null;
   }
   if (kind === 'StatefulSet' && options.mutateStatefulSets) {
-    const clone = structuredClone(object);
+    const clone = cloneJson(object);
     const spec = clone.spec as StatefulSetSpec | undefined;
     if (!spec?.template) return null;
     const name = clone.metadata?.name ?? '';

@@ -10,7 +10,7 @@ import { WardenError } from '../core/errors';
 import { evaluate } from '../policy/engine';
 import { NO_PLAN_SOURCE, type PlanSource } from '../policy/plan-source';
 import { AdmissionServer } from '../server/admission-server';
-import { createApp } from '../server/app';
+import { admissionHandlers, createApp, type AppDependencies } from '../server/app';
 import { createMetrics } from '../server/metrics';
 import { PolicyStore } from '../server/policy-store';
 import { writeSelfSigned } from '../server/self-signed';
@@ -79,7 +79,7 @@ export async function run(args: string[]): Promise<number> {
 
   let draining = false;
   const metrics = createMetrics({ processMetrics: true });
-  const app = createApp({
+  const dependencies: AppDependencies = {
     logger,
     metrics,
     mutation: () => ({ config, mutateStatefulSets: values['mutate-statefulsets'] ?? false }),
@@ -92,9 +92,10 @@ export async function run(args: string[]): Promise<number> {
         }),
       ),
     ready: () => !draining,
-  });
+  };
   const server = new AdmissionServer({
-    app,
+    app: createApp(dependencies),
+    admission: admissionHandlers(dependencies),
     certificate: readPair(certFile, keyFile),
     host: values.host ?? '0.0.0.0',
     port,

@@ -7,10 +7,18 @@
 import { createServer, type Server } from 'node:https';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type express from 'express';
+import type { Handler, Webhook } from './admission-handler';
 import { TLS_OPTIONS, type CertificatePair } from './serving-certificate';
+
+const ADMISSION_PATHS: Record<string, Webhook | undefined> = {
+  '/mutate': 'mutate',
+  '/validate': 'validate',
+};
 
 export interface AdmissionServerOptions {
   app: express.Express;
+  /** POST /mutate and /validate go straight to these (the app routes to the same handlers). */
+  admission?: Record<Webhook, Handler>;
   certificate: CertificatePair;
   host: string;
   port: number;
@@ -31,7 +39,12 @@ export class AdmissionServer {
       this.inFlight++;
       res.on('close', () => this.inFlight--);
       if (this.draining) res.setHeader('Connection', 'close');
-      options.app(req, res);
+      const admission =
+        req.method === 'POST'
+          ? options.admission?.[ADMISSION_PATHS[req.url ?? ''] as Webhook]
+          : undefined;
+      if (admission) admission(req, res);
+      else options.app(req, res);
     });
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);

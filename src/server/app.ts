@@ -1,22 +1,17 @@
 /**
- * The admission HTTP app: bodies, content types, status codes, logs and metrics. Decisions are
- * made in src/admission (which calls the core and the policy engine); nothing here inspects a
- * Kubernetes object beyond what a log line names. Logs carry the request uid, kind, namespace and
- * name, never object contents (a Pod spec may hold secrets in env values).
+ * The HTTP app: health, readiness, metrics, and routes to the admission handlers
+ * (src/server/admission-handler.ts), where bodies, status codes, logs and metrics of admission
+ * calls are handled. Decisions are made in src/admission (the core and the policy engine).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { mutate, type MutationOptions } from '../admission/mutate';
-import {
-  buildResponse,
-  parseReview,
-  ReviewError,
-  type AdmissionOutcome,
-  type AdmissionRequest,
-} from '../admission/review';
+import type { MutationOptions } from '../admission/mutate';
+import { cacheFor } from '../admission/mutation-cache';
+import type { AdmissionOutcome, AdmissionRequest } from '../admission/review';
+import { createAdmissionHandler, type Handler, type Webhook } from './admission-handler';
 import type { AdmissionMetrics } from './metrics';
 
-export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+export { BODY_LIMIT_BYTES } from './admission-handler';
 
 export interface ValidationOutcome extends AdmissionOutcome {
   result: 'allowed' | 'denied' | 'warned' | 'skipped';
@@ -34,13 +29,10 @@ export interface AppDependencies {
   ready: () => boolean;
 }
 
-type Webhook = 'mutate' | 'validate';
-
 export function createApp(deps: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const json = express.json({ limit: BODY_LIMIT_BYTES, type: () => true, strict: true });
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok');
@@ -59,12 +51,9 @@ export function createApp(deps: AppDependencies): express.Express {
       .catch(next);
   });
 
-  app.post('/mutate', requireJson, json, (req, res) => {
-    admit('mutate', req, res, deps, (request) => Promise.resolve(mutate(request, deps.mutation())));
-  });
-  app.post('/validate', requireJson, json, (req, res) => {
-    admit('validate', req, res, deps, (request) => deps.validate(request));
-  });
+  const handlers = admissionHandlers(deps);
+  app.post('/mutate', (req, res) => handlers.mutate(req, res));
+  app.post('/validate', (req, res) => handlers.validate(req, res));
 
   app.use((_req, res) => {
     res.status(404).json({
@@ -77,104 +66,19 @@ export function createApp(deps: AppDependencies): express.Express {
       next(error);
       return;
     }
-    const { status, message } = describeBodyError(error);
-    deps.logger.warn({ path: req.path, status, error: message }, 'bad request');
-    res.status(status).json({ error: message });
+    deps.logger.error({ path: req.path, error: (error as Error)?.message }, 'request failed');
+    res.status(500).json({ error: 'internal error' });
   });
   return app;
 }
 
-function requireJson(req: Request, res: Response, next: NextFunction): void {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    res
-      .status(415)
-      .json({ error: `content type must be application/json, got ${JSON.stringify(type)}` });
-    return;
-  }
-  next();
-}
-
-function describeBodyError(error: unknown): { status: number; message: string } {
-  const e = error as { type?: string; status?: number; message?: string };
-  if (e.type === 'entity.too.large')
-    return { status: 413, message: `body larger than ${BODY_LIMIT_BYTES} bytes` };
-  if (e.type === 'entity.parse.failed')
-    return { status: 400, message: `body is not valid JSON: ${e.message ?? ''}` };
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return { status: e.status, message: e.message ?? 'bad request' };
-  }
-  return { status: 500, message: 'internal error' };
-}
-
-function admit(
-  webhook: Webhook,
-  req: Request,
-  res: Response,
-  deps: AppDependencies,
-  decide: (
-    request: AdmissionRequest,
-  ) => Promise<AdmissionOutcome & { result: string; findings?: { rule: string; mode: string }[] }>,
-): void {
-  const started = process.hrtime.bigint();
-  let request: AdmissionRequest;
-  try {
-    request = parseReview(req.body);
-  } catch (error) {
-    if (!(error instanceof ReviewError)) throw error;
-    deps.metrics.requests.inc({ webhook, operation: 'unknown', result: 'bad-request' });
-    res.status(400).json({ error: `malformed AdmissionReview: ${error.message}` });
-    return;
-  }
-  const finish = (result: string) => {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    deps.metrics.requests.inc({ webhook, operation: request.operation, result });
-    deps.metrics.duration.observe({ webhook }, seconds);
-    return seconds;
+/** The admission handlers an app routes to; AdmissionServer dispatches to the same ones directly. */
+export function admissionHandlers(deps: AppDependencies): Record<Webhook, Handler> {
+  return {
+    mutate: createAdmissionHandler('mutate', deps, (request) => {
+      const options = deps.mutation();
+      return cacheFor(options.config).mutate(request, options);
+    }),
+    validate: createAdmissionHandler('validate', deps, (request) => deps.validate(request)),
   };
-  Promise.resolve()
-    .then(() => decide(request))
-    .then(
-      (outcome) => {
-        const payload = JSON.stringify(buildResponse(request, outcome));
-        res.writeHead(200, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-        });
-        res.end(payload);
-        for (const finding of outcome.findings ?? []) deps.metrics.denials.inc(finding);
-        const seconds = finish(outcome.result);
-        deps.logger.info(
-          {
-            uid: request.uid,
-            webhook,
-            kind: request.kind.kind,
-            namespace: request.namespace,
-            name: request.name ?? request.object?.metadata?.name,
-            operation: request.operation,
-            dryRun: request.dryRun,
-            result: outcome.result,
-            patchOperations: outcome.patch?.length ?? 0,
-            ms: Math.round(seconds * 1e4) / 10,
-          },
-          'admission',
-        );
-      },
-      (error: unknown) => {
-        finish('error');
-        deps.logger.error(
-          {
-            uid: request.uid,
-            webhook,
-            kind: request.kind.kind,
-            err: { message: (error as Error)?.message, stack: (error as Error)?.stack },
-          },
-          'admission failed',
-        );
-        // A 500 lets the API server apply the webhook's failurePolicy: Ignore for mutation, Fail for validation.
-        res.status(500).json({
-          error: 'internal error while deciding; see the kafka-warden log for uid ' + request.uid,
-        });
-      },
-    );
 }

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyPatch, type Operation } from 'fast-json-patch';
+import { parseAllDocuments } from 'yaml';
+import { mutate } from '../../../src/admission/mutate';
+import { MutationCache } from '../../../src/admission/mutation-cache';
+import { parseReview } from '../../../src/admission/review';
+import { resolveConfig } from '../../../src/core/config';
+import type { KubeObject } from '../../../src/core/k8s-types';
+import { sharedDir } from '../../support/paths';
+import { admissionReview, podFromStatefulSet } from '../../support/pods';
+
+const sts = parseAllDocuments(
+  readFileSync(
+    path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
+    'utf8',
+  ),
+)
+  .map((d) => d.toJS() as KubeObject)
+  .find((o) => o.kind === 'StatefulSet' && o.metadata?.name === 'my-cp-cp-kafka') as KubeObject;
+const options = { config: resolveConfig(), mutateStatefulSets: false };
+// mutate() applies its patch to the request object in place (it proves the patch applies), so
+// every request gets its own copy.
+const requestFor = (pod: KubeObject) => parseReview(admissionReview(structuredClone(pod)));
+
+describe('the mutation cache', () => {
+  test('pods of one StatefulSet share one entry, and the shared patch is exactly what each pod would get', () => {
+    const cache = new MutationCache();
+    const pods = [0, 1, 2].map((i) => podFromStatefulSet(sts, i));
+    const results = pods.map((pod) => cache.mutate(requestFor(structuredClone(pod)), options));
+    expect(cache.size).toBe(1);
+    pods.forEach((pod, i) => {
+      const uncached = mutate(requestFor(structuredClone(pod)), options);
+      expect(results[i]?.patch).toEqual(uncached.patch);
+      const patched = applyPatch(
+        structuredClone(pod),
+        results[i]?.patch as Operation[],
+        true,
+        false,
+      ).newDocument;
+      expect(patched.metadata?.name).toBe(`my-cp-cp-kafka-${i}`);
+    });
+  });
+
+  test('a pod that differs in anything the transformation reads gets its own answer', () => {
+    const cache = new MutationCache();
+    const pod = podFromStatefulSet(sts, 0);
+    const other = structuredClone(pod);
+    (
+      other.spec as { containers: { env: { name: string; value?: string }[] }[] }
+    ).containers[1]!.env.push({ name: 'KAFKA_LOG_RETENTION_HOURS', value: '1' });
+    cache.mutate(requestFor(pod), options);
+    const result = cache.mutate(requestFor(other), options);
+    expect(cache.size).toBe(2);
+    expect(result).toEqual(mutate(requestFor(structuredClone(other)), options));
+  });
+
+  test('is bounded: the least recently used entry goes first', () => {
+    const cache = new MutationCache(2);
+    const variant = (n: number) => {
+      const pod = podFromStatefulSet(sts, 0);
+      (pod.metadata ??= {}).annotations = { ...pod.metadata.annotations, variant: String(n) };
+      return pod;
+    };
+    [1, 2, 3].forEach((n) => cache.mutate(requestFor(variant(n)), options));
+    expect(cache.size).toBe(2);
+  });
+
+  test('a broker it cannot inject into is answered per pod (its warning names the pod)', () => {
+    const cache = new MutationCache();
+    const odd = podFromStatefulSet(sts, 0);
+    (odd.spec as { containers: { command?: string[] }[] }).containers[1]!.command = ['/opt/start'];
+    const result = cache.mutate(requestFor(odd), options);
+    expect(result.result).toBe('failed-open');
+    expect(cache.size).toBe(0);
+  });
+});
