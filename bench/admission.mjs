@@ -133,40 +133,53 @@ const bare = await start(path.join(root, 'bench', 'bare-echo-server.mjs'), [
   path.join(caDir, 'tls.key'),
 ]);
 
+const podReview = review('Pod', 'CREATE', pod);
+const stsReview = review('StatefulSet', 'UPDATE', updated, sts);
+// The ceiling is measured with the very body each kafka-warden endpoint gets: JSON parsing of the
+// 15 KB Pod review or the 60 KB StatefulSet UPDATE review is part of both.
 const results = [
   [
-    'bare https echo (ceiling)',
-    await cannon(`https://127.0.0.1:${bare.port}/`, review('Pod', 'CREATE', pod)),
+    'bare https echo, Pod review body (ceiling)',
+    await cannon(`https://127.0.0.1:${bare.port}/`, podReview),
+    null,
   ],
   [
-    'kafka-warden POST /mutate (pods of one StatefulSet: cache hits)',
-    await cannon(`https://127.0.0.1:${warden.port}/mutate`, review('Pod', 'CREATE', pod)),
+    'POST /mutate, pods of one StatefulSet (cache hits)',
+    await cannon(`https://127.0.0.1:${warden.port}/mutate`, podReview),
+    0,
   ],
   [
-    'kafka-warden POST /mutate (every pod different: cache misses)',
+    'POST /mutate, every pod different (cache misses)',
     await cannonDistinctPods(`https://127.0.0.1:${warden.port}/mutate`),
+    0,
   ],
   [
-    'kafka-warden POST /validate (StatefulSet UPDATE)',
-    await cannon(
-      `https://127.0.0.1:${warden.port}/validate`,
-      review('StatefulSet', 'UPDATE', updated, sts),
-    ),
+    'bare https echo, StatefulSet UPDATE body (ceiling)',
+    await cannon(`https://127.0.0.1:${bare.port}/`, stsReview),
+    null,
+  ],
+  [
+    'POST /validate, broker StatefulSet UPDATE',
+    await cannon(`https://127.0.0.1:${warden.port}/validate`, stsReview),
+    3,
   ],
 ];
 bare.child.kill('SIGTERM');
 warden.child.kill('SIGTERM');
 
-const ceiling = results[0][1].requests.average;
 console.log(
   `autocannon, 20 connections, keep-alive, ${seconds} s each; node ${process.version}; NODE_EXTRA_CA_CERTS unset`,
 );
 console.log(
-  '| target | req/s (mean) | share of ceiling | p50 latency | p99 latency | errors / non-2xx |',
+  '| target | req/s (mean) | share of its ceiling | p50 latency | p99 latency | errors / non-2xx |',
 );
 console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [label, r] of results) {
+for (const [label, r, ceilingIndex] of results) {
+  const share =
+    ceilingIndex === null
+      ? '100%'
+      : `${((r.requests.average / results[ceilingIndex][1].requests.average) * 100).toFixed(0)}%`;
   console.log(
-    `| ${label} | ${r.requests.average.toFixed(0)} | ${((r.requests.average / ceiling) * 100).toFixed(0)}% | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.errors} / ${r.non2xx} |`,
+    `| ${label} | ${r.requests.average.toFixed(0)} | ${share} | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.errors} / ${r.non2xx} |`,
   );
 }

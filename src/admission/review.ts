@@ -88,12 +88,18 @@ export interface AdmissionOutcome {
   allowed: boolean;
   /** RFC 6902 operations; omitted from the response when empty. */
   patch?: readonly unknown[];
+  /** The same operations already encoded (base64 of their JSON), when a cache kept them. */
+  encodedPatch?: string;
   /** Denial text: what is wrong, why it is unsafe, how to proceed. */
   message?: string;
   code?: number;
   warnings?: string[];
   /** Key/values the API server records in its audit log (admission.k8s.io/v1 auditAnnotations). */
   auditAnnotations?: Record<string, string>;
+}
+
+export function encodePatch(patch: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify(patch)).toString('base64');
 }
 
 const WARNING_MAX = 256;
@@ -106,7 +112,7 @@ export function buildResponse(
   const response: Record<string, unknown> = { uid: request.uid, allowed: outcome.allowed };
   if (outcome.patch && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch';
-    response.patch = Buffer.from(JSON.stringify(outcome.patch)).toString('base64');
+    response.patch = outcome.encodedPatch ?? encodePatch(outcome.patch);
   }
   if (!outcome.allowed) {
     response.status = {

@@ -11,9 +11,17 @@ export type Setting =
   /** Set through valueFrom (a Secret or ConfigMap key): its value is not in the object. */
   | { state: 'indirect' };
 
+const envNames = new Map<string, string>();
+
+/** Memoised: rules ask for the same few properties on every admission request. */
 export function envNameFor(property: string): string {
-  const encoded = property.replace(/[-_.]/g, (c) => (c === '-' ? '___' : c === '_' ? '__' : '_'));
-  return `KAFKA_${encoded.toUpperCase()}`;
+  let name = envNames.get(property);
+  if (name === undefined) {
+    const encoded = property.replace(/[-_.]/g, (c) => (c === '-' ? '___' : c === '_' ? '__' : '_'));
+    name = `KAFKA_${encoded.toUpperCase()}`;
+    envNames.set(property, name);
+  }
+  return name;
 }
 
 export function propertyFor(envName: string): string | undefined {
@@ -27,7 +35,9 @@ export function propertyFor(envName: string): string | undefined {
 export function readSetting(container: Container, property: string): Setting {
   const name = envNameFor(property);
   // The last entry wins, as in the kubelet.
-  const entry = [...(container.env ?? [])].reverse().find((e) => e.name === name);
+  const env = container.env ?? [];
+  let entry: (typeof env)[number] | undefined;
+  for (let i = env.length - 1; i >= 0 && !entry; i--) if (env[i]?.name === name) entry = env[i];
   if (!entry) return { state: 'absent' };
   if (entry.valueFrom !== undefined) return { state: 'indirect' };
   return { state: 'literal', value: String(entry.value ?? '').trim() };
