@@ -1,8 +1,11 @@
 /**
  * The only importer of @kubernetes/client-node. The client is ESM-only since 1.x and large, so it is
- * loaded with a dynamic import, only by `kafka-warden serve`, and left out of the bundle (see
- * scripts/build.mjs): the post-renderer and `check` never load it. Jest (CommonJS) cannot load it
- * either, so this module is exercised through the built CLI against a real API server.
+ * loaded on first use, only by `kafka-warden serve`, and left out of the bundle (see
+ * scripts/build.mjs): the post-renderer and `check` never load it. It is loaded with require(),
+ * which loads ES modules synchronously on Node ≥ 20.19, because a dynamic import() inside the
+ * vm.Script that bin/run-bundle.js runs the bundle in needs --experimental-vm-modules. Jest cannot
+ * load it, so this module is exercised through the built CLI against a real API server
+ * (test/e2e/cluster/plan-configmap.test.ts).
  */
 import type { PlanSource } from '../policy/plan-source';
 
@@ -12,7 +15,8 @@ export interface KubePlanSourceOptions {
 }
 
 export async function kubePlanSource(options: KubePlanSourceOptions = {}): Promise<PlanSource> {
-  const k8s = await import('@kubernetes/client-node');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see the module comment
+  const k8s = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
   const config = new k8s.KubeConfig();
   if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
   else config.loadFromDefault();

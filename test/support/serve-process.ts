@@ -12,11 +12,24 @@ export interface ServeProcess {
 }
 
 /** Starts `kafka-warden serve` from the built bundle on a free loopback port; bounded wait. */
-export function startServe(args: string[] = [], timeoutMs = 20_000): Promise<ServeProcess> {
+export function startServe(
+  args: string[] = [],
+  timeoutMs = 20_000,
+  noKube = true,
+): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--no-kube', ...args],
+      [
+        CLI,
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        ...(noKube ? ['--no-kube'] : []),
+        ...args,
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
