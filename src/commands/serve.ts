@@ -154,7 +154,7 @@ async function kubePlanSourceOrNone(
 ): Promise<PlanSource> {
   try {
     const { kubePlanSource } = await import('../kube/config-map-plan-source');
-    return await kubePlanSource(kubeconfig ? { kubeconfig } : {});
+    return kubePlanSource(kubeconfig ? { kubeconfig } : {});
   } catch (error) {
     // Outside a cluster with no kubeconfig: plans can still be given inline.
     logger.warn(

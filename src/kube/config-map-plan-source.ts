@@ -14,7 +14,7 @@ export interface KubePlanSourceOptions {
   kubeconfig?: string;
 }
 
-export async function kubePlanSource(options: KubePlanSourceOptions = {}): Promise<PlanSource> {
+export function kubePlanSource(options: KubePlanSourceOptions = {}): PlanSource {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- see the module comment
   const k8s = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
   const config = new k8s.KubeConfig();
