@@ -47,8 +47,11 @@ test('generating two 3072-bit keys keeps a 10 ms timer ticking', async () => {
   const { ticks, expected, maxGapMs } = await measureTicks(() =>
     Promise.all([generateRsaKey(3072), generateRsaKey(3072)]),
   );
-  expect(ticks).toBeGreaterThanOrEqual(Math.max(3, Math.floor(expected * 0.3)));
-  expect(maxGapMs).toBeLessThan(250);
+  // A synchronous generation lets no tick through before it ends. The bounds are loose because CI
+  // runs the JVM and API-server tiers beside this one on two cores: starvation, not blocking.
+  expect(ticks).toBeGreaterThanOrEqual(3);
+  expect(ticks).toBeGreaterThanOrEqual(Math.floor(expected * 0.1));
+  expect(maxGapMs).toBeLessThan(1000);
 });
 
 test('issuing broker material holds the event loop only in short slices', async () => {
@@ -60,7 +63,9 @@ test('issuing broker material holds the event loop only in short slices', async 
       bits: 3072,
     }),
   );
-  expect(ticks).toBeGreaterThanOrEqual(Math.max(3, Math.floor(expected * 0.3)));
-  // The longest slice is forge's PKCS#12 encoding: 20-45 ms warm on an idle machine.
-  expect(maxGapMs).toBeLessThan(250);
+  expect(ticks).toBeGreaterThanOrEqual(3);
+  expect(ticks).toBeGreaterThanOrEqual(Math.floor(expected * 0.1));
+  // The longest slice is forge's PKCS#12 encoding: 20-45 ms warm on an idle machine; the bound
+  // is loose for the same reason as above (a blocking 3072-bit generation takes over a second).
+  expect(maxGapMs).toBeLessThan(1000);
 });
