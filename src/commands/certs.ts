@@ -8,8 +8,10 @@ import { DEFAULT_CONFIG, secretNameFor } from '../core/config';
 import { WardenError } from '../core/errors';
 import { dumpYaml11 } from '../postrender/yaml11';
 import {
+  brokerJaasFile,
   brokerSubjectAltNames,
   caPemFromSecret,
+  clientJaasProperties,
   certificatesFromPem,
   commonNameOf,
   createCa,
@@ -18,10 +20,13 @@ import {
   inspectCertificates,
   inspectMaterial,
   issueMaterial,
+  jaasSecret,
   loadCa,
+  rollHash,
   rotateMaterial,
   toSecret,
   type IssuedMaterial,
+  type PlainUser,
   type RsaBits,
   type SigningCa,
 } from '../tls';
@@ -32,6 +37,7 @@ import {
   readInspectInput,
   readManifest,
   readMaterialDir,
+  readPasswordFile,
   writeCaDir,
   writeMaterialDir,
 } from '../tls/file-io';
@@ -57,6 +63,16 @@ export const HELP = `usage: kafka-warden certs <subcommand> [options]
            new key, same names; keeps every trusted CA unless dropped. With a new CA, the new
            one signs and the old one stays trusted.
 
+  hash     SECRET_FILE...   ("-": stdin; a kubectl List of Secrets counts as its items)
+           prints the value for config tls.contentHash: one Secret's content hash (its
+           kafka-warden.io/tls-content-hash annotation), or one hash over several Secrets
+
+  jaas     --kind broker|client --user NAME --password-file FILE
+           [--accept-user NAME=PASSWORD_FILE]...   (broker: more users the brokers accept)
+           (--secret-name NAME | --statefulset STS) [--namespace NS]
+           a Secret manifest on stdout: broker key kafka_server_jaas.conf ({sts}-jaas),
+           client key sasl-jaas.properties ({sts}-client-jaas). Passwords only from files.
+
   CA:      --ca-dir DIR (ca.crt, ca.key) | --ca-secret FILE (Secret with tls.crt, tls.key)
   OUTPUT:  --out-dir DIR [--force]  the six files of the Secret, 0600
          | --secret [--secret-name NAME] [--namespace NS]  a v1 Secret manifest on stdout
@@ -69,6 +85,8 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   issue,
   inspect,
   rotate,
+  hash,
+  jaas,
 };
 
 export async function run(args: string[]): Promise<number> {
@@ -266,6 +284,81 @@ function inspect(args: string[]): Promise<number> {
   );
   process.stdout.write(dumpYaml11(report));
   return Promise.resolve(report.problems.length === 0 ? 0 : 1);
+}
+
+function hash(args: string[]): Promise<number> {
+  const { positionals } = parseCommandArgs(args, {}, true);
+  if (positionals.length === 0) throw new WardenError('KW_USAGE', 'hash takes SECRET_FILE...');
+  const secrets = positionals.flatMap((file) => {
+    const source = file === '-' ? 'stdin' : file;
+    const manifest = readManifest(file === '-' ? '/dev/stdin' : file);
+    const items =
+      isList(manifest) && Array.isArray(manifest.items)
+        ? (manifest.items as unknown[])
+        : [manifest];
+    return items.map((item, index) => ({
+      name: secretName(item).name ?? `${source}#${index}`,
+      files: filesFromSecret(item, source),
+    }));
+  });
+  process.stdout.write(`${rollHash(secrets)}\n`);
+  return Promise.resolve(0);
+}
+
+function isList(value: unknown): value is { kind: 'List'; items?: unknown } {
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'List'
+  );
+}
+
+function jaas(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    kind: { type: 'string' },
+    user: { type: 'string' },
+    'password-file': { type: 'string' },
+    'accept-user': { type: 'string', multiple: true },
+    'secret-name': { type: 'string' },
+    statefulset: { type: 'string' },
+    namespace: { type: 'string' },
+  });
+  const kind = values.kind;
+  if (kind !== 'broker' && kind !== 'client') {
+    throw new WardenError('KW_USAGE', '--kind broker or --kind client is required');
+  }
+  if (kind === 'client' && values['accept-user']) {
+    throw new WardenError('KW_USAGE', '--accept-user is for --kind broker');
+  }
+  const template =
+    kind === 'broker'
+      ? DEFAULT_CONFIG.sasl.jaasSecretName
+      : DEFAULT_CONFIG.sasl.clientJaasSecretName;
+  const name =
+    values['secret-name'] ??
+    (values.statefulset === undefined ? undefined : secretNameFor(template, values.statefulset));
+  if (!name) throw new WardenError('KW_USAGE', 'give --secret-name NAME or --statefulset STS');
+  const userFrom = (user: string, file: string): PlainUser => ({
+    name: user,
+    password: readPasswordFile(file),
+    source: file,
+  });
+  const user = userFrom(
+    required(values.user, '--user'),
+    required(values['password-file'], '--password-file'),
+  );
+  const accepted = (values['accept-user'] ?? []).map((entry) => {
+    const at = entry.indexOf('=');
+    if (at <= 0 || at === entry.length - 1) {
+      throw new WardenError('KW_USAGE', `--accept-user takes NAME=PASSWORD_FILE, not "${entry}"`);
+    }
+    return userFrom(entry.slice(0, at), entry.slice(at + 1));
+  });
+  const content = kind === 'broker' ? brokerJaasFile(user, accepted) : clientJaasProperties(user);
+  const secret = jaasSecret(kind, content, {
+    name,
+    ...(values.namespace === undefined ? {} : { namespace: values.namespace }),
+  });
+  process.stdout.write(dumpYaml11(secret));
+  return Promise.resolve(0);
 }
 
 // ---- shared option handling -------------------------------------------------------------------

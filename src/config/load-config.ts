@@ -41,6 +41,13 @@ export function parseConfig(text: string, source: string): WardenConfig {
       `${source}: invalid configuration:\n  listeners.external.hostTemplate: required when listeners.external.mode is ${mode} (e.g. "b{id}.kafka.example.com")`,
     );
   }
+  if (config.sasl.enabled && !config.tls.enabled) {
+    // SASL_SSL rides on the TLS listener and its stores; SASL_PLAINTEXT would send PLAIN passwords in clear.
+    throw new WardenError(
+      'KW_CONFIG_INVALID',
+      `${source}: invalid configuration:\n  sasl.enabled: needs tls.enabled (SASL is offered only as SASL_SSL)`,
+    );
+  }
   return config;
 }
 

@@ -6,6 +6,7 @@
 
 export type ExternalMode = 'none' | 'nodeport' | 'loadbalancer' | 'hostname';
 export type ClientAuth = 'required' | 'requested';
+export type SaslMechanism = 'PLAIN';
 
 export interface WorkloadMatcher {
   /** Pod template labels that mark the workload (all must match). */
@@ -32,6 +33,21 @@ export interface WardenConfig {
     /** Secret names; `{cluster}` is the broker StatefulSet's name. */
     brokerSecretName: string;
     clientSecretName: string;
+    /**
+     * Written as pod template annotation `kafka-warden.io/tls-content-hash` on brokers and their
+     * TLS clients: a new value (the renewed Secrets' hash, `kafka-warden certs hash`) makes the
+     * StatefulSet and Deployments roll. Null leaves that annotation to whoever else sets it.
+     */
+    contentHash: string | null;
+  };
+  /** SASL beside mutual TLS: the SSL listener becomes a SASL_SSL listener. Needs tls.enabled. */
+  sasl: {
+    enabled: boolean;
+    mechanism: SaslMechanism;
+    /** Secret with key `kafka_server_jaas.conf`, mounted on the brokers; `{cluster}` as above. */
+    jaasSecretName: string;
+    /** Secret with key `sasl-jaas.properties` (`sasl.jaas.config=…`) for the chart's other components. */
+    clientJaasSecretName: string;
   };
   listeners: {
     plaintextPort: number;
@@ -90,6 +106,13 @@ export const DEFAULT_CONFIG: WardenConfig = {
     interBrokerListener: 'SSL',
     brokerSecretName: '{cluster}-broker-tls',
     clientSecretName: '{cluster}-client-tls',
+    contentHash: null,
+  },
+  sasl: {
+    enabled: false,
+    mechanism: 'PLAIN',
+    jaasSecretName: '{cluster}-jaas',
+    clientJaasSecretName: '{cluster}-client-jaas',
   },
   listeners: {
     plaintextPort: 9092,
@@ -138,4 +161,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 export function secretNameFor(template: string, cluster: string): string {
   return template.replaceAll('{cluster}', cluster);
+}
+
+/** SASL is offered only on the TLS listener (SASL_SSL); without TLS the setting has no effect. */
+export function usesSasl(config: WardenConfig): boolean {
+  return config.tls.enabled && config.sasl.enabled;
 }

@@ -4,8 +4,9 @@
  * applying it to its own output changes nothing.
  */
 import type { WardenConfig } from './config';
-import { secretNameFor } from './config';
+import { secretNameFor, usesSasl } from './config';
 import { detectWorkload, type WorkloadRole } from './detect';
+import { WardenError } from './errors';
 import {
   InjectionRecorder,
   readStatus,
@@ -14,15 +15,26 @@ import {
   type InjectionStatus,
 } from './injection-status';
 import { kafkaExporterConfig, zookeeperExporterConfig } from './jmx-exporter-rules';
-import type { Container, PodSpec, PodTemplate } from './k8s-types';
+import type { Container, ObjectMeta, PodSpec, PodTemplate } from './k8s-types';
 import {
   advertisedListeners,
   planListeners,
   protocolMap,
+  tlsListenerName,
   type BrokerContext,
   type ListenerPlan,
 } from './listeners';
 import { getEnv, hasEnv, setContainerPort, setVolume, setVolumeMount } from './pod-edit';
+import {
+  brokerSaslEnv,
+  CLIENT_JAAS_DIR,
+  CLIENT_JAAS_VOLUME,
+  clientSaslEnv,
+  JAAS_DIR,
+  JAAS_LOGIN_OPTION,
+  JAAS_VOLUME,
+  LOGIN_CONFIG_PROPERTY,
+} from './sasl-wiring';
 import { withAdvertisedListeners } from './start-command';
 import {
   BROKER_SECRETS_DIR,
@@ -31,6 +43,7 @@ import {
   CLIENT_SECRETS_DIR,
   CLIENT_TLS_VOLUME,
   clientTlsEnv,
+  CONTENT_HASH_ANNOTATION,
   KAFKA_CLIENT_COMPONENTS,
 } from './tls-wiring';
 
@@ -82,6 +95,11 @@ export function injectPodTemplate(
       previous,
     );
     addMetrics(template, detected.container, 'kafka', config, rec);
+    // Last, so that turning SASL on later appends what a direct injection would put in the same places.
+    if (usesSasl(config)) {
+      addBrokerSasl(spec, detected.container, { ...ctx.broker, where: ctx.where }, config, rec);
+    }
+    setContentHash(meta, config, rec);
     result = { role: 'kafka', status: rec.status, listeners };
   } else if (detected?.role === 'zookeeper') {
     const rec = new InjectionRecorder('zookeeper', previous);
@@ -94,19 +112,30 @@ export function injectPodTemplate(
   } else if (!detected && ctx.clusters && config.tls.enabled && !config.tls.keepPlaintext) {
     const rec = new InjectionRecorder('kafka-client', previous);
     if (switchClientsToTls(spec, ctx.clusters, config, rec)) {
+      setContentHash(meta, config, rec);
       result = { role: 'kafka-client', status: rec.status };
     }
   }
   if (!result) {
     if (previous) {
-      removeStale(spec, previous, new InjectionRecorder(previous.role).status);
+      removeStale(meta, spec, previous, new InjectionRecorder(previous.role).status);
       delete meta.annotations?.['kafka-warden.io/status'];
     }
     return null;
   }
-  removeStale(spec, previous, result.status);
+  removeStale(meta, spec, previous, result.status);
   writeStatus(meta, result.status);
   return result;
+}
+
+/**
+ * The roll trigger: a new value in the pod template makes the StatefulSet controller replace one
+ * broker at a time (and Deployments their pods). kafka-warden itself never restarts anything.
+ */
+function setContentHash(meta: ObjectMeta, config: WardenConfig, rec: InjectionRecorder): void {
+  if (config.tls.enabled && config.tls.contentHash !== null) {
+    rec.setAnnotation(meta, CONTENT_HASH_ANNOTATION, config.tls.contentHash);
+  }
 }
 
 function injectBroker(
@@ -127,6 +156,7 @@ function injectBroker(
   const portNames: Record<string, string> = {
     PLAINTEXT: 'kafka',
     SSL: 'kafka-tls',
+    SASL_SSL: 'kafka-tls',
     EXTERNAL: 'kafka-external',
     EXTERNAL_SSL: 'kafka-external',
   };
@@ -156,26 +186,75 @@ function injectBroker(
       readOnly: true,
     });
     rec.mount(broker.name, BROKER_TLS_VOLUME);
-    if (!config.tls.keepPlaintext) {
-      // The broker's own Confluent metrics reporter is a Kafka client of its cluster too.
-      const reporter = KAFKA_CLIENT_COMPONENTS.find(
-        (c) => c.bootstrapEnv === 'CONFLUENT_METRICS_REPORTER_BOOTSTRAP_SERVERS',
+    const reporter = config.tls.keepPlaintext ? undefined : metricsReporter(broker);
+    if (reporter) {
+      const value = getEnv(broker, reporter.bootstrapEnv) ?? '';
+      const scheme = tlsListenerName(config);
+      set(
+        reporter.bootstrapEnv,
+        rewriteBootstrap(value, () => ctx.cluster, config.tls.port, scheme),
       );
-      if (reporter && hasEnv(broker, reporter.bootstrapEnv)) {
-        const value = getEnv(broker, reporter.bootstrapEnv) ?? '';
-        set(
-          reporter.bootstrapEnv,
-          rewriteBootstrap(value, () => ctx.cluster, config.tls.port),
-        );
-        for (const prefix of reporter.clientPrefixes) {
-          for (const [name, v] of clientTlsEnv(prefix, BROKER_SECRETS_DIR)) set(name, v);
-        }
+      for (const prefix of reporter.clientPrefixes) {
+        for (const [name, v] of clientTlsEnv(prefix, BROKER_SECRETS_DIR, scheme)) set(name, v);
       }
     }
   }
   if (config.probes.enabled) setReadinessProbe(broker, plan.internalPort, previous, rec, 30);
   if (config.storage.fixUnmountedDataDirs) mountUnmountedDataDirs(spec, broker);
   return plan;
+}
+
+/**
+ * SASL beside TLS: the mechanism env, the JAAS Secret mounted read-only, and its path appended to
+ * KAFKA_OPTS (DOMAIN.md §2: appended to the container's own options, never replacing them).
+ */
+function addBrokerSasl(
+  spec: PodSpec,
+  broker: Container,
+  { cluster, where }: { cluster: string; where: string },
+  config: WardenConfig,
+  rec: InjectionRecorder,
+): void {
+  const { mechanism } = config.sasl;
+  for (const [name, value] of brokerSaslEnv(mechanism)) rec.setEnv(broker, name, value);
+  if (broker.env?.find((e) => e.name === 'KAFKA_OPTS')?.valueFrom !== undefined) {
+    throw new WardenError(
+      'KW_BROKER_KAFKA_OPTS',
+      `${where}: KAFKA_OPTS comes from valueFrom, so kafka-warden cannot append ${JAAS_LOGIN_OPTION} to it; give KAFKA_OPTS a literal value or set sasl.enabled: false`,
+    );
+  }
+  if (rec.originalEnv(broker, 'KAFKA_OPTS', JAAS_LOGIN_OPTION)?.includes(LOGIN_CONFIG_PROPERTY)) {
+    throw new WardenError(
+      'KW_BROKER_KAFKA_OPTS',
+      `${where}: KAFKA_OPTS already names a JAAS file (-D${LOGIN_CONFIG_PROPERTY}); with sasl.enabled kafka-warden mounts its own at ${JAAS_DIR}. Remove that option from KAFKA_OPTS or set sasl.enabled: false`,
+    );
+  }
+  rec.appendEnvOption(broker, 'KAFKA_OPTS', JAAS_LOGIN_OPTION);
+  setVolume(spec, {
+    name: JAAS_VOLUME,
+    secret: {
+      secretName: secretNameFor(config.sasl.jaasSecretName, cluster),
+      defaultMode: 0o400,
+    },
+  });
+  rec.volume(JAAS_VOLUME);
+  setVolumeMount(broker, { name: JAAS_VOLUME, mountPath: JAAS_DIR, readOnly: true });
+  rec.mount(broker.name, JAAS_VOLUME);
+  // No JAAS property for the reporter: it runs in the broker JVM and logs in with KafkaClient.
+  const reporter = config.tls.keepPlaintext ? undefined : metricsReporter(broker);
+  for (const prefix of reporter?.clientPrefixes ?? []) {
+    for (const [name, value] of clientSaslEnv(prefix, mechanism, null)) {
+      rec.setEnv(broker, name, value);
+    }
+  }
+}
+
+/** The brokers' own Confluent metrics reporter, a Kafka client of its cluster, when configured. */
+function metricsReporter(broker: Container): (typeof KAFKA_CLIENT_COMPONENTS)[number] | undefined {
+  const reporter = KAFKA_CLIENT_COMPONENTS.find(
+    (c) => c.bootstrapEnv === 'CONFLUENT_METRICS_REPORTER_BOOTSTRAP_SERVERS',
+  );
+  return reporter && hasEnv(broker, reporter.bootstrapEnv) ? reporter : undefined;
 }
 
 /**
@@ -293,14 +372,22 @@ function addMetrics(
   annotations['prometheus.io/port'] = String(port);
 }
 
-/** Rewrites `PLAINTEXT://host:port` entries that point at a known Kafka cluster to its SSL listener. */
-export function rewriteBootstrap(value: string, lookup: ClusterLookup, tlsPort: number): string {
+/**
+ * Rewrites `PLAINTEXT://host:port` entries that point at a known Kafka cluster to its TLS listener.
+ * The scheme matters: Schema Registry uses only the endpoints whose scheme is its security protocol.
+ */
+export function rewriteBootstrap(
+  value: string,
+  lookup: ClusterLookup,
+  tlsPort: number,
+  scheme: 'SSL' | 'SASL_SSL' = 'SSL',
+): string {
   return value
     .split(',')
     .map((entry) => {
-      const match = /^\s*(?:(PLAINTEXT|SSL):\/\/)?([^:/\s]+):(\d+)\s*$/.exec(entry);
+      const match = /^\s*(?:(PLAINTEXT|SSL|SASL_SSL):\/\/)?([^:/\s]+):(\d+)\s*$/.exec(entry);
       if (!match?.[2] || !lookup(match[2])) return entry;
-      return `SSL://${match[2]}:${tlsPort}`;
+      return `${scheme}://${match[2]}:${tlsPort}`;
     })
     .join(',');
 }
@@ -321,9 +408,18 @@ function switchClientsToTls(
       if (!found) continue;
       cluster ??= found;
       const set = (name: string, value: string) => rec.setEnv(container, name, value);
-      set(component.bootstrapEnv, rewriteBootstrap(bootstrap, clusters, config.tls.port));
+      const scheme = tlsListenerName(config);
+      set(component.bootstrapEnv, rewriteBootstrap(bootstrap, clusters, config.tls.port, scheme));
       for (const prefix of component.clientPrefixes) {
-        for (const [name, value] of clientTlsEnv(prefix, CLIENT_SECRETS_DIR)) set(name, value);
+        for (const [name, value] of clientTlsEnv(prefix, CLIENT_SECRETS_DIR, scheme)) {
+          set(name, value);
+        }
+      }
+      // After every prefix's SSL settings: where SASL is turned on later, appending lands here too.
+      for (const prefix of usesSasl(config) ? component.clientPrefixes : []) {
+        for (const [name, value] of clientSaslEnv(prefix, config.sasl.mechanism, CLIENT_JAAS_DIR)) {
+          set(name, value);
+        }
       }
       setVolumeMount(container, {
         name: CLIENT_TLS_VOLUME,
@@ -331,6 +427,14 @@ function switchClientsToTls(
         readOnly: true,
       });
       rec.mount(container.name, CLIENT_TLS_VOLUME);
+      if (usesSasl(config)) {
+        setVolumeMount(container, {
+          name: CLIENT_JAAS_VOLUME,
+          mountPath: CLIENT_JAAS_DIR,
+          readOnly: true,
+        });
+        rec.mount(container.name, CLIENT_JAAS_VOLUME);
+      }
     }
   }
   if (!cluster) return false;
@@ -339,5 +443,10 @@ function switchClientsToTls(
     secret: { secretName: secretNameFor(config.tls.clientSecretName, cluster), defaultMode: 0o400 },
   });
   rec.volume(CLIENT_TLS_VOLUME);
+  if (usesSasl(config)) {
+    const secretName = secretNameFor(config.sasl.clientJaasSecretName, cluster);
+    setVolume(spec, { name: CLIENT_JAAS_VOLUME, secret: { secretName, defaultMode: 0o400 } });
+    rec.volume(CLIENT_JAAS_VOLUME);
+  }
   return true;
 }

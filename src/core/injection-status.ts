@@ -22,6 +22,8 @@ export interface InjectionStatus {
   readinessProbes: string[];
   /** Per container name: names of container ports kafka-warden added. */
   ports: Record<string, string[]>;
+  /** Pod template annotations kafka-warden set (absent when none: older records lack it too). */
+  annotations?: string[];
   /**
    * Values kafka-warden overwrote (the chart's listener map, bootstrap servers, start command),
    * so that a configuration that stops injecting them restores them instead of deleting them.
@@ -33,6 +35,8 @@ export interface InjectionStatus {
     removedPorts: Record<string, { at: number; port: ContainerPort }[]>;
     /** Containers kafka-warden replaced (the chart's JMX exporter sidecar). */
     containers: Record<string, Container>;
+    /** Pod template annotations kafka-warden overwrote. */
+    annotations?: Record<string, string>;
   };
 }
 
@@ -65,6 +69,44 @@ export class InjectionRecorder {
     if (original !== undefined) (this.status.originals.env[container.name] ??= {})[name] = original;
     setEnv(container, name, value);
     this.env(container.name, name);
+  }
+
+  /**
+   * Appends `option` to a whitespace-separated options variable (KAFKA_OPTS), keeping what the
+   * container had before kafka-warden owned it. Re-injection starts again from that original, so
+   * the option is never appended twice, and removal restores the original exactly.
+   */
+  appendEnvOption(container: Container, name: string, option: string): void {
+    const original = this.originalEnv(container, name, option);
+    if (original !== undefined) (this.status.originals.env[container.name] ??= {})[name] = original;
+    setEnv(container, name, original?.trim() ? `${original} ${option}` : option);
+    this.env(container.name, name);
+  }
+
+  /**
+   * The value an env var had before kafka-warden owned it. Without a record (a first injection, or
+   * an annotation someone removed) that is the current value, less `option` if it already holds it.
+   */
+  originalEnv(container: Container, name: string, option?: string): string | undefined {
+    if (this.previous?.env[container.name]?.includes(name)) {
+      return this.previous.originals?.env[container.name]?.[name];
+    }
+    const current = getEnv(container, name);
+    if (current === undefined || option === undefined) return current;
+    const tokens = current.split(/\s+/).filter(Boolean);
+    if (!tokens.includes(option)) return current;
+    const rest = tokens.filter((t) => t !== option);
+    return rest.length > 0 ? rest.join(' ') : undefined;
+  }
+
+  /** Sets a pod template annotation as kafka-warden's, remembering a value it overwrote. */
+  setAnnotation(meta: ObjectMeta, name: string, value: string): void {
+    const original =
+      this.previous?.originals?.annotations?.[name] ??
+      (this.previous?.annotations?.includes(name) ? undefined : meta.annotations?.[name]);
+    if (original !== undefined) (this.status.originals.annotations ??= {})[name] = original;
+    (meta.annotations ??= {})[name] = value;
+    addUnique((this.status.annotations ??= []), name);
   }
 
   /** Puts a container in place of one with the same name, remembering the one it replaced. */
@@ -147,11 +189,18 @@ export function readStatus(meta: ObjectMeta | undefined): InjectionStatus | null
 
 /** Removes what `previous` injected and `current` does not inject any more. */
 export function removeStale(
+  meta: ObjectMeta,
   spec: PodSpec,
   previous: InjectionStatus | null,
   current: InjectionStatus,
 ): void {
   if (!previous) return;
+  for (const name of previous.annotations ?? []) {
+    if (current.annotations?.includes(name) || !meta.annotations) continue;
+    const original = previous.originals?.annotations?.[name];
+    if (original === undefined) delete meta.annotations[name];
+    else meta.annotations[name] = original;
+  }
   for (const name of previous.containers.filter((n) => !current.containers.includes(n))) {
     const original = previous.originals?.containers?.[name];
     const index = spec.containers.findIndex((c) => c.name === name);

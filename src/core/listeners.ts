@@ -3,8 +3,13 @@
  * exported by the start script (it needs the pod's ordinal), KAFKA_LISTENERS is derived from it by
  * the image, and the TLS checks of the image run only for listener NAMES containing "SSL://"
  * (../shared/DOMAIN.md §2), so every TLS listener is named with SSL.
+ *
+ * With SASL the in-cluster TLS listener is named `SASL_SSL`. The image's `configure` runs its TLS
+ * checks when the advertised listeners contain `SSL://` and its SASL checks (KAFKA_OPTS must name a
+ * JAAS file) when they match `SASL_.*://`; `SASL_SSL://…` satisfies both, so the keystores are
+ * still checked and loaded from the credential files.
  */
-import type { WardenConfig } from './config';
+import { usesSasl, type WardenConfig } from './config';
 import { WardenError } from './errors';
 
 export interface BrokerContext {
@@ -19,7 +24,7 @@ export interface BrokerContext {
 
 export interface Listener {
   name: string;
-  protocol: 'PLAINTEXT' | 'SSL';
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
   /** Shell expression, evaluated by the broker's `sh` start command. */
   advertised: string;
   /** The port the container listens on, when it is the same for every broker. */
@@ -37,6 +42,11 @@ export interface ListenerPlan {
 
 export const DEFAULT_FIRST_LISTENER_PORT = 31090;
 
+/** The in-cluster TLS listener: its name is also its protocol (and what clients' bootstrap URLs name). */
+export function tlsListenerName(config: WardenConfig): 'SSL' | 'SASL_SSL' {
+  return usesSasl(config) ? 'SASL_SSL' : 'SSL';
+}
+
 export function planListeners(ctx: BrokerContext, config: WardenConfig): ListenerPlan {
   const { tls } = config;
   const podHost = `\${POD_NAME}.${ctx.headlessService}.\${POD_NAMESPACE}`;
@@ -50,11 +60,12 @@ export function planListeners(ctx: BrokerContext, config: WardenConfig): Listene
       containerPort: port,
     });
   }
+  const tlsName = tlsListenerName(config);
   if (tls.enabled) {
     listeners.push({
-      name: 'SSL',
-      protocol: 'SSL',
-      advertised: `SSL://${podHost}:${tls.port}`,
+      name: tlsName,
+      protocol: tlsName,
+      advertised: `${tlsName}://${podHost}:${tls.port}`,
       containerPort: tls.port,
     });
   }
@@ -62,7 +73,9 @@ export function planListeners(ctx: BrokerContext, config: WardenConfig): Listene
   if (externalPlan) listeners.push(externalPlan);
 
   const interBrokerListener =
-    tls.enabled && (tls.interBrokerListener === 'SSL' || !tls.keepPlaintext) ? 'SSL' : 'PLAINTEXT';
+    tls.enabled && (tls.interBrokerListener === 'SSL' || !tls.keepPlaintext)
+      ? tlsName
+      : 'PLAINTEXT';
   const internal = listeners.find((l) => l.name === interBrokerListener) ?? listeners[0];
   return {
     listeners,

@@ -13,6 +13,11 @@ export const BROKER_SECRETS_DIR = '/etc/kafka/secrets';
 export const CLIENT_SECRETS_DIR = '/etc/kafka/client-secrets';
 export const BROKER_TLS_VOLUME = 'kafka-warden-tls';
 export const CLIENT_TLS_VOLUME = 'kafka-warden-client-tls';
+/**
+ * On the Secrets src/tls makes, the SHA-256 of their data; on pod templates (tls.contentHash), the
+ * value whose change rolls the pods onto renewed material.
+ */
+export const CONTENT_HASH_ANNOTATION = 'kafka-warden.io/tls-content-hash';
 
 /** Keys of the broker and client Secrets; also the file names under the mount. */
 export const SECRET_KEYS = {
@@ -40,11 +45,18 @@ export function brokerTlsEnv(clientAuth: ClientAuth): [string, string][] {
   ];
 }
 
-/** Client-side SSL settings under an env prefix such as `CONNECT_` or `KSQL_`. */
-export function clientTlsEnv(prefix: string, secretsDir: string): [string, string][] {
+/**
+ * Client-side SSL settings under an env prefix such as `CONNECT_` or `KSQL_`. With SASL the
+ * protocol is SASL_SSL and the truststore still verifies the brokers (src/core/sasl-wiring.ts).
+ */
+export function clientTlsEnv(
+  prefix: string,
+  secretsDir: string,
+  protocol: 'SSL' | 'SASL_SSL' = 'SSL',
+): [string, string][] {
   const passwords = `${secretsDir}/${SECRET_KEYS.passwordsProperties}`;
   return [
-    [`${prefix}SECURITY_PROTOCOL`, 'SSL'],
+    [`${prefix}SECURITY_PROTOCOL`, protocol],
     [`${prefix}SSL_KEYSTORE_LOCATION`, `${secretsDir}/${SECRET_KEYS.keystore}`],
     [`${prefix}SSL_KEYSTORE_TYPE`, 'PKCS12'],
     [`${prefix}SSL_KEYSTORE_PASSWORD`, `\${file:${passwords}:keystore.password}`],

@@ -3,11 +3,9 @@
  * reads files). YAML is read with go-yaml's 1.1 rules, as Helm and the API server read it. Pure:
  * the caller reads the file.
  */
-import { YAMLException } from 'js-yaml';
-import { WardenError } from '../core/errors';
 import { isRecord, type KubeObject } from '../core/k8s-types';
+import { describeDocument, loadDocument } from '../postrender/load-document';
 import { isBlankDocument, splitDocuments } from '../postrender/split-documents';
-import { loadYaml11 } from '../postrender/yaml11';
 
 export interface SourcedObject {
   object: KubeObject;
@@ -19,26 +17,8 @@ export function parseManifests(text: string, source: string): SourcedObject[] {
   const objects: SourcedObject[] = [];
   splitDocuments(text).forEach((document, index) => {
     if (isBlankDocument(document.text)) return;
-    const helmSource = /^# Source: (.+)$/m.exec(document.text)?.[1];
-    const origin = `${source}: document ${index + 1} (line ${document.line}${helmSource ? `, ${helmSource}` : ''})`;
-    let value: unknown;
-    try {
-      value = loadYaml11(document.text);
-    } catch (error) {
-      const reason =
-        error instanceof YAMLException
-          ? `${error.reason} at line ${document.line + error.mark.line}, column ${error.mark.column + 1}`
-          : String(error);
-      throw new WardenError('KW_INPUT_YAML', `${origin} is not valid YAML: ${reason}`);
-    }
-    if (!isRecord(value)) {
-      const got =
-        value === null ? 'null' : Array.isArray(value) ? 'a sequence' : `a ${typeof value}`;
-      throw new WardenError(
-        'KW_INPUT_NOT_MAPPING',
-        `${origin} is ${got}, not a Kubernetes object (a mapping with apiVersion and kind)`,
-      );
-    }
+    const origin = `${source}: ${describeDocument(document, index)}`;
+    const value = loadDocument(document, origin);
     // `kubectl get … -o yaml` wraps what it returns in a List.
     if (
       typeof value.kind === 'string' &&

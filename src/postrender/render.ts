@@ -11,12 +11,11 @@ import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
 import { STATUS_ANNOTATION } from '../core/injection-status';
 import type { KubeObject } from '../core/k8s-types';
-import { isRecord } from '../core/k8s-types';
 import { KAFKA_CLIENT_COMPONENTS } from '../core/tls-wiring';
 import { isHelmHook, transformManifests } from '../core/transform-manifests';
-import { isBlankDocument, splitDocuments, type RawDocument } from './split-documents';
-import { dumpYaml11, loadYaml11 } from './yaml11';
-import { YAMLException } from 'js-yaml';
+import { isBlankDocument, splitDocuments } from './split-documents';
+import { describeDocument, loadDocument } from './load-document';
+import { dumpYaml11 } from './yaml11';
 
 const WORKLOAD_KINDS = new Set([
   'StatefulSet',
@@ -53,7 +52,7 @@ export function renderRelease(input: string, config: WardenConfig): RenderResult
       return;
     }
     documentCount++;
-    const object = checkDocument(document, index);
+    const object = loadDocument(document, describeDocument(document, index));
     parsed.push(object);
     if (!mayMatter(object, document.text, patterns)) {
       objects.push(undefined);
@@ -104,36 +103,6 @@ function leadingComments(text: string): string {
     lines.push(line);
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
-/** Validates one document and returns it as data; throws naming the document on bad input. */
-function checkDocument(document: RawDocument, index: number): KubeObject {
-  let value: unknown;
-  try {
-    value = loadYaml11(document.text);
-  } catch (error) {
-    const reason =
-      error instanceof YAMLException
-        ? `${error.reason} at line ${document.line + error.mark.line}, column ${error.mark.column + 1}`
-        : String(error);
-    throw new WardenError(
-      'KW_INPUT_YAML',
-      `${describeDocument(document, index)} is not valid YAML: ${reason}`,
-    );
-  }
-  if (!isRecord(value)) {
-    const got = value === null ? 'null' : Array.isArray(value) ? 'a sequence' : `a ${typeof value}`;
-    throw new WardenError(
-      'KW_INPUT_NOT_MAPPING',
-      `${describeDocument(document, index)} is ${got}, not a Kubernetes object (a mapping with apiVersion and kind)`,
-    );
-  }
-  return value;
-}
-
-function describeDocument(document: RawDocument, index: number): string {
-  const source = /^# Source: (.+)$/m.exec(document.text)?.[1];
-  return `document ${index + 1} (line ${document.line}${source ? `, ${source}` : ''})`;
 }
 
 /**

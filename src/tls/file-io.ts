@@ -9,6 +9,7 @@ import { SECRET_KEYS } from '../core/tls-wiring';
 import { WardenError } from '../core/errors';
 import { loadYaml11 } from '../postrender/yaml11';
 import { CA_FILES, type CaPem } from './ca';
+import { passwordFromFile } from './jaas';
 import type { MaterialFiles } from './material';
 
 const SECRET_MODE = 0o600;
@@ -60,6 +61,11 @@ export function readMaterialDir(dir: string): MaterialFiles {
     );
   }
   return files;
+}
+
+/** A SASL password: the file's one line (see passwordFromFile); the value is never in an error. */
+export function readPasswordFile(file: string): string {
+  return passwordFromFile(readFile(file), file);
 }
 
 /** One YAML (or JSON) document, read with the YAML 1.1 rules Kubernetes applies. */

@@ -37,8 +37,17 @@ export {
   ANNOTATIONS,
   contentHash,
   filesFromSecret,
+  rollHash,
   toSecret,
   type MaterialSummary,
   type SecretManifest,
 } from './secret';
 export { systemClock, type Clock } from './validity';
+export {
+  brokerJaasFile,
+  clientJaasProperties,
+  jaasSecret,
+  passwordFromFile,
+  type JaasSecret,
+  type PlainUser,
+} from './jaas';

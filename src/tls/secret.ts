@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WardenError } from '../core/errors';
+import { CONTENT_HASH_ANNOTATION } from '../core/tls-wiring';
 import type { MaterialKind } from './certificates';
 
 /** What issuance knows about the material it produced; recorded in the Secret's annotations. */
@@ -21,18 +22,31 @@ export interface MaterialSummary {
   trustedFingerprints: string[];
 }
 
-export interface SecretManifest {
+export interface OpaqueSecret<Metadata extends { name: string }> {
   apiVersion: 'v1';
   kind: 'Secret';
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-  };
+  metadata: Metadata;
   type: 'Opaque';
   /** Base64, keys sorted: the same material always prints the same manifest. */
   data: Record<string, string>;
+}
+
+export type SecretManifest = OpaqueSecret<{
+  name: string;
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}>;
+
+/** An Opaque Secret holding `files`, with the metadata given. */
+export function opaqueSecret<Metadata extends { name: string }>(
+  metadata: Metadata,
+  files: Record<string, Buffer>,
+): OpaqueSecret<Metadata> {
+  const data: Record<string, string> = {};
+  for (const name of Object.keys(files).sort())
+    data[name] = (files[name] as Buffer).toString('base64');
+  return { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque', data };
 }
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kafka-warden' } as const;
@@ -46,7 +60,7 @@ export const ANNOTATIONS = {
   notAfter: 'kafka-warden.io/tls-not-after',
   subjectAltNames: 'kafka-warden.io/tls-subject-alt-names',
   /** Also the pod template annotation that rolls the StatefulSet (docs/design.md). */
-  contentHash: 'kafka-warden.io/tls-content-hash',
+  contentHash: CONTENT_HASH_ANNOTATION,
 } as const;
 
 /**
@@ -62,18 +76,27 @@ export function contentHash(files: Record<string, Buffer>): string {
   return hash.digest('hex');
 }
 
+/**
+ * The value for pod template annotation `kafka-warden.io/tls-content-hash` (config
+ * `tls.contentHash`) over the Secrets a workload mounts. For one Secret it is that Secret's
+ * content hash, as recorded in its annotation; for several, the content hash over each Secret's
+ * name and hash, so the order they are given in does not matter. Any change in any data rolls.
+ */
+export function rollHash(secrets: { name: string; files: Record<string, Buffer> }[]): string {
+  const [only, ...more] = secrets;
+  if (only && more.length === 0) return contentHash(only.files);
+  return contentHash(
+    Object.fromEntries(secrets.map((s) => [s.name, Buffer.from(contentHash(s.files))])),
+  );
+}
+
 export function toSecret(
   material: { files: Record<string, Buffer>; summary: MaterialSummary },
   options: { name: string; namespace?: string; labels?: Record<string, string> },
 ): SecretManifest {
   const { files, summary } = material;
-  const data: Record<string, string> = {};
-  for (const name of Object.keys(files).sort())
-    data[name] = (files[name] as Buffer).toString('base64');
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: {
+  return opaqueSecret(
+    {
       name: options.name,
       ...(options.namespace ? { namespace: options.namespace } : {}),
       labels: { ...options.labels, ...MANAGED_BY, [COMPONENT_LABEL]: `kafka-${summary.kind}-tls` },
@@ -87,9 +110,8 @@ export function toSecret(
         [ANNOTATIONS.contentHash]: contentHash(files),
       },
     },
-    type: 'Opaque',
-    data,
-  };
+    files,
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -25,6 +25,9 @@ const CONFIGURED: [version: string, valueSet: string, config: string][] = [
   ['0.6.1', 'brokers5', 'loadbalancer'],
   ['0.6.1', 'kafka-zk-only', 'hostname'],
   ['0.6.1', 'default', 'minimal'],
+  ['0.6.1', 'default', 'sasl'],
+  ['0.6.1', 'default', 'sasl-tls-only'],
+  ['0.6.1', 'default', 'content-hash'],
 ];
 
 export function goldenCases(): GoldenCase[] {

@@ -43,7 +43,8 @@ describe('post-renderer golden cases', () => {
     (_name, testCase) => {
       const input = readFileSync(testCase.input, 'utf8');
       const output = render(testCase);
-      const plaintextDropped = testCase.config?.endsWith('tls-only.yaml') ?? false;
+      const config = testCase.config ? loadConfigFile(testCase.config) : resolveConfig();
+      const plaintextDropped = config.tls.enabled && !config.tls.keepPlaintext;
       for (const document of splitDocuments(input)) {
         if (isBlankDocument(document.text)) continue;
         const app = /^\s+app: (\S+)$/m.exec(document.text)?.[1];

@@ -27,6 +27,16 @@ describe('listener planning', () => {
         listeners: { external: { mode: 'hostname', hostTemplate: 'k{id}.example.com' } },
       },
     ],
+    ['SASL', { sasl: { enabled: true } }],
+    ['SASL, TLS only', { tls: { keepPlaintext: false }, sasl: { enabled: true } }],
+    [
+      'SASL with nodeport',
+      { sasl: { enabled: true }, listeners: { external: { mode: 'nodeport' } } },
+    ],
+    [
+      'SASL while migrating',
+      { sasl: { enabled: true }, tls: { interBrokerListener: 'PLAINTEXT' } },
+    ],
   ])('%s: the protocol map names exactly the advertised listeners', (_n, partial) => {
     const p = plan(partial);
     const advertisedNames = advertisedListeners(p)
@@ -39,10 +49,36 @@ describe('listener planning', () => {
     expect(advertisedNames).toContain(p.interBrokerListener);
   });
 
-  test('every TLS listener name contains SSL, so the image runs its keystore checks', () => {
-    const p = plan({ listeners: { external: { mode: 'nodeport' } } });
-    for (const l of p.listeners.filter((x) => x.protocol === 'SSL'))
-      expect(`${l.name}://`).toContain('SSL://');
+  test.each<[string, PartialConfig]>([
+    ['TLS', {}],
+    ['SASL', { sasl: { enabled: true } }],
+  ])(
+    '%s: every TLS listener name contains SSL, so the image runs its keystore checks',
+    (_n, extra) => {
+      const p = plan({ ...extra, listeners: { external: { mode: 'nodeport' } } });
+      const tlsListeners = p.listeners.filter((x) => x.protocol !== 'PLAINTEXT');
+      expect(tlsListeners).toHaveLength(2);
+      for (const l of tlsListeners) expect(`${l.name}://`).toContain('SSL://');
+    },
+  );
+
+  test('with SASL the in-cluster TLS listener is SASL_SSL (name and protocol) and carries inter-broker traffic; the image runs its SASL checks for it', () => {
+    const p = plan({ sasl: { enabled: true } });
+    expect(p.listeners.map((l) => [l.name, l.protocol])).toEqual([
+      ['PLAINTEXT', 'PLAINTEXT'],
+      ['SASL_SSL', 'SASL_SSL'],
+    ]);
+    expect(p.interBrokerListener).toBe('SASL_SSL');
+    expect(p.internalPort).toBe(9093);
+    // configure: `[[ $KAFKA_ADVERTISED_LISTENERS =~ .*SASL_.*://.* ]]` runs the KAFKA_OPTS check.
+    expect(advertisedListeners(p)).toMatch(/SASL_.*:\/\//);
+    expect(protocolMap(p)).toBe('PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL');
+  });
+
+  test('without SASL no listener matches the SASL check', () => {
+    expect(
+      advertisedListeners(plan({ listeners: { external: { mode: 'nodeport' } } })),
+    ).not.toMatch(/SASL_.*:\/\//);
   });
 
   test("nodeport honours the chart's firstListenerPort", () => {

@@ -51,6 +51,19 @@ describe('re-injection with a changed configuration', () => {
       { listeners: { external: { mode: 'nodeport' } } },
     ],
     ['defaults then TLS-only', {}, { tls: { keepPlaintext: false } }],
+    ['defaults then SASL', {}, { sasl: { enabled: true } }],
+    ['SASL TLS-only then defaults', { tls: { keepPlaintext: false }, sasl: { enabled: true } }, {}],
+    [
+      'TLS-only then SASL TLS-only',
+      { tls: { keepPlaintext: false } },
+      { tls: { keepPlaintext: false }, sasl: { enabled: true } },
+    ],
+    [
+      'content hash then another',
+      { tls: { keepPlaintext: false, contentHash: 'aaa' } },
+      { tls: { keepPlaintext: false, contentHash: 'bbb' } },
+    ],
+    ['content hash then none', { tls: { contentHash: 'aaa' } }, {}],
   ])(
     '%s: the result equals injecting the second configuration into the chart directly',
     (_n, first, second) => {

@@ -11,34 +11,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { run } from '../../../src/commands/certs';
 import { loadYaml11 } from '../../../src/postrender/yaml11';
 import { inspectMaterial, type MaterialReport, type SecretManifest } from '../../../src/tls';
+import { runCerts } from './fixtures';
 
 jest.setTimeout(60_000);
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  error: { code?: string; message: string } | null;
-}
-
-async function certs(...args: string[]): Promise<Outcome> {
-  let stdout = '';
-  const spy = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => {
-      stdout += chunk.toString();
-      return true;
-    });
-  try {
-    return { code: await run(args), stdout, error: null };
-  } catch (error) {
-    return { code: null, stdout, error: error as { code?: string; message: string } };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const certs = runCerts;
 
 /** `issue` with the test CA; the rest of the arguments as given. */
 const issueWith = (kind: 'broker' | 'client', ...rest: string[]) =>

@@ -7,6 +7,7 @@ import {
   type SigningCa,
 } from '../../../src/tls';
 import type { Clock } from '../../../src/tls/validity';
+import { run } from '../../../src/commands/certs';
 
 export const NOW = new Date('2030-03-15T12:00:00.123Z');
 export const clockAt =
@@ -54,4 +55,28 @@ export async function expectWardenError(
   expect(error).toMatchObject({ name: 'WardenError', code });
   if (message) expect((error as Error).message).toMatch(message);
   return error as Error;
+}
+
+export interface CertsOutcome {
+  code: number | null;
+  stdout: string;
+  error: { code?: string; message: string } | null;
+}
+
+/** `kafka-warden certs …` in-process: its exit code, what it printed, or what it threw. */
+export async function runCerts(...args: string[]): Promise<CertsOutcome> {
+  let stdout = '';
+  const spy = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => {
+      stdout += chunk.toString();
+      return true;
+    });
+  try {
+    return { code: await run(args), stdout, error: null };
+  } catch (error) {
+    return { code: null, stdout, error: error as { code?: string; message: string } };
+  } finally {
+    spy.mockRestore();
+  }
 }
