@@ -34,5 +34,11 @@ module.exports = {
       transform,
       testEnvironment: 'node',
     },
+    {
+      displayName: 'chart',
+      testMatch: ['<rootDir>/test/e2e/chart/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
   ],
 };
