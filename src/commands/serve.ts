@@ -2,6 +2,7 @@
  * `kafka-warden serve`: the one place that listens, reads flags and environment, and handles
  * signals. Everything it wires is built and tested on its own (src/server, src/admission).
  */
+import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { validate } from '../admission/validate';
 import { loadConfigFile } from '../config/load-config';
@@ -29,8 +30,14 @@ GET /healthz, /readyz and /metrics.
   --policy F               platform policy (YAML); re-read on change, last valid kept
   --config F               injection configuration (as for render)
   --mutate-statefulsets    also inject into StatefulSet pod templates, not only Pods
-  --kubeconfig F           where reassignment-plan ConfigMaps are read (default: in-cluster)
+  --kubeconfig F           the API server for plan ConfigMaps and the issuer (default: in-cluster)
   --no-kube                never contact the API server (plans must be inline annotations)
+  --issue-secrets          run the Secret issuer: broker and client TLS Secrets for every Kafka
+                           broker StatefulSet, issued and renewed in the background (docs/tls.md)
+  --ca-secret NS/NAME      the issuer's CA: a Secret with tls.crt and tls.key
+  --issuer-interval S      seconds between full issuer passes besides the watch (default 10)
+  --issuer-namespaces L    comma-separated namespaces the issuer covers (default: all)
+  --issuer-exclude-namespaces L   never issue there (default kube-system,kube-public,kube-node-lease)
   --shutdown-delay MS      keep serving this long after SIGTERM (default 5000)
   --log-level LEVEL        pino level (default info)
 `;
@@ -46,6 +53,11 @@ export async function run(args: string[]): Promise<number> {
     'mutate-statefulsets': { type: 'boolean' },
     kubeconfig: { type: 'string' },
     'no-kube': { type: 'boolean' },
+    'issue-secrets': { type: 'boolean' },
+    'ca-secret': { type: 'string' },
+    'issuer-interval': { type: 'string' },
+    'issuer-namespaces': { type: 'string' },
+    'issuer-exclude-namespaces': { type: 'string' },
     'shutdown-delay': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -59,6 +71,9 @@ export async function run(args: string[]): Promise<number> {
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     throw new WardenError('KW_USAGE', '--tls-cert and --tls-key go together');
   }
+  if (values['issue-secrets'] && values['no-kube']) {
+    throw new WardenError('KW_USAGE', '--issue-secrets needs the API server; drop --no-kube');
+  }
   const logger = pino({ level: values['log-level'] ?? 'info', base: { service: 'kafka-warden' } });
 
   const config = values.config ? loadConfigFile(values.config) : resolveConfig();
@@ -67,18 +82,34 @@ export async function run(args: string[]): Promise<number> {
     ? NO_PLAN_SOURCE
     : await kubePlanSourceOrNone(values.kubeconfig, logger);
 
+  const metrics = createMetrics({ processMetrics: true });
+  // In the background, never in the admission path: admission neither waits on nor drives it.
+  const issuer = values['issue-secrets']
+    ? (await import('../kube/start-issuer')).startSecretIssuer(
+        {
+          caSecret: values['ca-secret'],
+          kubeconfig: values.kubeconfig,
+          interval: values['issuer-interval'],
+          namespaces: values['issuer-namespaces'],
+          excludeNamespaces: values['issuer-exclude-namespaces'],
+        },
+        { config, logger, registry: metrics.registry },
+      )
+    : undefined;
+
   let certFile = values['tls-cert'];
   let keyFile = values['tls-key'];
   if (!certFile || !keyFile) {
     const generated = await writeSelfSigned(['localhost', '127.0.0.1']);
     ({ certFile, keyFile } = generated);
+    // Throw-away material: gone with the process (also on SIGTERM/SIGINT, after the drain).
+    process.once('exit', () => rmSync(generated.dir, { recursive: true, force: true }));
     process.stderr.write(
       `kafka-warden serve: no --tls-cert given; generated a self-signed certificate, CA at ${generated.caFile}\n`,
     );
   }
 
   let draining = false;
-  const metrics = createMetrics({ processMetrics: true });
   const dependencies: AppDependencies = {
     logger,
     metrics,
@@ -116,7 +147,10 @@ export async function run(args: string[]): Promise<number> {
       ),
   );
   const stopPolicyWatch = policies.watch();
-  const address = await server.listen();
+  const address = await server.listen().catch(async (error: unknown) => {
+    await issuer?.stop();
+    throw error;
+  });
   logger.info(
     { port: address.port, host: address.address, policy: values.policy ?? '(defaults)' },
     'listening',
@@ -132,6 +166,7 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+  await issuer?.stop();
   certificates.stop();
   stopPolicyWatch();
   logger.info('stopped');
