@@ -32,6 +32,17 @@ await build({
   logLevel: 'warning',
 });
 
+// Beside the server bundle, as dist/keystore-worker.js is beside dist/kafka-warden.js.
+await build({
+  entryPoints: [path.join(root, 'src', 'tls', 'keystore-worker.ts')],
+  outfile: path.join(tmp, 'keystore-worker.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+});
+
 const render = readFileSync(
   path.join(shared, 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
   'utf8',

@@ -23,6 +23,18 @@ await build({
   logLevel: 'warning',
 });
 
+// Keystore encoding runs on a worker thread in the server (src/tls/encode-keystore-off-thread.ts).
+await build({
+  entryPoints: ['src/tls/keystore-worker.ts'],
+  outfile: 'dist/keystore-worker.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  logLevel: 'warning',
+});
+
 execFileSync(process.execPath, [fileURLToPath(new URL('make-code-cache.js', import.meta.url))], {
   stdio: 'inherit',
 });

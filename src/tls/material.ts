@@ -25,7 +25,8 @@ import {
 } from './certificates';
 import { checkRsaBits, generateRsaKey, RSA_BITS, type RsaBits } from './keys';
 import { newStorePasswords, passwordFiles, passwordsFromFiles } from './passwords';
-import { decodeKeystore, decodeTruststore, encodeKeystore, encodeTruststore } from './pkcs12';
+import { encodeKeystoreOffThread } from './encode-keystore-off-thread';
+import { decodeKeystore, decodeTruststore, encodeTruststore } from './pkcs12';
 import { splitSubjectAltNames } from './sans';
 import type { MaterialSummary } from './secret';
 import {
@@ -106,7 +107,7 @@ export async function issueMaterial(
   });
   const passwords = newStorePasswords();
   await yieldToEventLoop();
-  const keystore = encodeKeystore({
+  const keystore = await encodeKeystoreOffThread({
     key: key.privateKey,
     chain: [leaf, ca.certificate, ...ca.chain],
     password: passwords.keystore,
