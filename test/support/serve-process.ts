@@ -36,6 +36,7 @@ export function startServe(
     );
     let out = '';
     let caPath: string | undefined;
+    let started = false;
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -45,7 +46,9 @@ export function startServe(
       out += chunk.toString();
       caPath ??= /CA at (\S+)/.exec(out)?.[1];
       const listening = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
-      if (listening?.[1]) {
+      // Once: later output (draining, stopped) comes after serve removed its throw-away CA.
+      if (listening?.[1] && !started) {
+        started = true;
         clearTimeout(timer);
         resolve({
           child,
