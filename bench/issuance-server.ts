@@ -9,7 +9,12 @@ import { validate } from '../src/admission/validate';
 import { evaluate } from '../src/policy/engine';
 import { resolveConfig } from '../src/core/config';
 import { AdmissionServer } from '../src/server/admission-server';
-import { admissionHandlers, createApp, type AppDependencies } from '../src/server/app';
+import {
+  admissionHandlers,
+  createApp,
+  probeHandlers,
+  type AppDependencies,
+} from '../src/server/app';
 import { createMetrics } from '../src/server/metrics';
 import { writeSelfSigned } from '../src/server/self-signed';
 import { readPair } from '../src/server/serving-certificate';
@@ -28,6 +33,7 @@ async function main(): Promise<void> {
   const server = new AdmissionServer({
     app: createApp(deps),
     admission: admissionHandlers(deps),
+    probes: probeHandlers(deps),
     certificate: readPair(files.certFile, files.keyFile),
     host: '127.0.0.1',
     port: 0,

@@ -9,12 +9,16 @@ import { Agent, request } from 'node:https';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../test/support/control-plane';
-import { createNamespace, registerWebhooks } from '../test/support/cluster-kube';
+import { createNamespace, deleteWebhooks, registerWebhooks } from '../test/support/cluster-kube';
+import { apiRequest } from '../test/support/control-plane';
 import { startClusterServe } from '../test/support/cluster-serve';
 import { sharedDir } from '../test/support/paths';
+import { resolveConfig } from '../src/core/config';
+import { renderManifests } from '../src/postrender/render';
 
 const CREATORS = 100;
 const PODS_PER_CREATOR = Number(process.env.BENCH_PODS_PER_CREATOR ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const NAMESPACE = 'bench-pods';
 
 interface Stats {
@@ -25,11 +29,17 @@ interface Stats {
   errors: number;
 }
 
-function brokerPod(name: string): unknown {
-  const text = readFileSync(
+/**
+ * A broker Pod from the stock chart's template, or (`injected`) from the template kafka-warden's
+ * post-renderer produced: the mutating webhook then finds nothing to do and answers an empty
+ * patch, so the two "injected" phases store the same objects and differ only by the webhook calls.
+ */
+function brokerPod(name: string, injected = false): unknown {
+  const stock = readFileSync(
     path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
     'utf8',
   );
+  const text = injected ? renderManifests(stock, resolveConfig()) : stock;
   const sts = text
     .split(/^---$/m)
     .map(
@@ -83,8 +93,18 @@ function createPod(
   });
 }
 
-async function phase(cp: ControlPlane, agent: Agent, label: string): Promise<Stats> {
-  const template = JSON.stringify(brokerPod('NAME'));
+interface Phase {
+  latencies: number[];
+  errors: number;
+}
+
+async function phase(
+  cp: ControlPlane,
+  agent: Agent,
+  label: string,
+  injected = false,
+): Promise<Phase> {
+  const template = JSON.stringify(brokerPod('NAME', injected));
   const latencies: number[] = [];
   let errors = 0;
   await Promise.all(
@@ -97,10 +117,31 @@ async function phase(cp: ControlPlane, agent: Agent, label: string): Promise<Sta
       }
     }),
   );
-  latencies.sort((a, b) => a - b);
+  // Pods without a node are deleted at once: every phase starts from an empty namespace, so no
+  // phase pays for a fuller etcd than another.
+  const res = await apiRequest(cp, 'DELETE', `/api/v1/namespaces/${NAMESPACE}/pods`);
+  if (res.status !== 200) throw new Error(`deleting the pods: HTTP ${res.status}`);
+  return { latencies, errors };
+}
+
+function stats(phases: Phase[]): Stats {
+  const latencies = phases.flatMap((p) => p.latencies).sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
-  return { count: latencies.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), errors };
+  return {
+    count: latencies.length,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    errors: phases.reduce((sum, p) => sum + p.errors, 0),
+  };
+}
+
+/** Registers the webhooks (or removes them) and waits until the API server acts on the change. */
+async function setWebhooks(cp: ControlPlane, port: number, caPem: string, on: boolean) {
+  if (on) await registerWebhooks(cp, port, caPem);
+  else await deleteWebhooks(cp);
+  await new Promise((r) => setTimeout(r, 2000));
 }
 
 async function main(): Promise<void> {
@@ -114,25 +155,47 @@ async function main(): Promise<void> {
       cert: readFileSync(cp.adminCertPath),
       key: readFileSync(cp.adminKeyPath),
     });
-    await phase(cp, agent, 'warm-a');
-    const without = await phase(cp, agent, 'plain');
     const serve = await startClusterServe(cp);
     try {
-      await registerWebhooks(cp, serve.port, serve.caPem);
-      await new Promise((r) => setTimeout(r, 2000)); // the API server picks up the configurations
+      // Warm-up of both paths, then rounds that alternate the four conditions, so drift of the
+      // machine's load over the run falls on all of them alike.
+      await phase(cp, agent, 'warm-a');
+      await setWebhooks(cp, serve.port, serve.caPem, true);
       await phase(cp, agent, 'warm-b');
-      const withWebhooks = await phase(cp, agent, 'hooked');
+      const runs: Record<'stock' | 'stockHooked' | 'injected' | 'injectedHooked', Phase[]> = {
+        stock: [],
+        stockHooked: [],
+        injected: [],
+        injectedHooked: [],
+      };
+      for (let round = 0; round < ROUNDS; round++) {
+        runs.stockHooked.push(await phase(cp, agent, `r${round}-hooked`));
+        runs.injectedHooked.push(await phase(cp, agent, `r${round}-hooked-injected`, true));
+        await setWebhooks(cp, serve.port, serve.caPem, false);
+        runs.stock.push(await phase(cp, agent, `r${round}-plain`));
+        runs.injected.push(await phase(cp, agent, `r${round}-plain-injected`, true));
+        if (round < ROUNDS - 1) await setWebhooks(cp, serve.port, serve.caPem, true);
+      }
+      const without = stats(runs.stock);
+      const withWebhooks = stats(runs.stockHooked);
+      const injectedWithout = stats(runs.injected);
+      const injectedWith = stats(runs.injectedHooked);
       const row = (label: string, s: Stats) =>
         `| ${label} | ${s.count} | ${s.p50.toFixed(1)} ms | ${s.p90.toFixed(1)} ms | ${s.p99.toFixed(1)} ms | ${s.errors} |`;
+      const added = (label: string, base: Stats, hooked: Stats) =>
+        `${label}: median ${((hooked.p50 / base.p50 - 1) * 100).toFixed(0)}%, p99 ${((hooked.p99 / base.p99 - 1) * 100).toFixed(0)}%`;
       console.log(
-        `${CREATORS} concurrent creators × ${PODS_PER_CREATOR} cp-kafka broker Pods per phase; Kubernetes ${cp.version}`,
+        `${CREATORS} concurrent creators × ${PODS_PER_CREATOR} cp-kafka broker Pods per phase, ${ROUNDS} rounds; Kubernetes ${cp.version}`,
       );
-      console.log('| phase | pods | median | p90 | p99 | errors |');
+      console.log('| condition | pods | median | p90 | p99 | errors |');
       console.log('| --- | --- | --- | --- | --- | --- |');
-      console.log(row('no webhooks', without));
-      console.log(row('kafka-warden mutating + validating webhooks', withWebhooks));
+      console.log(row('stock pods, no webhooks', without));
+      console.log(row('stock pods, webhooks (each pod injected)', withWebhooks));
+      console.log(row('pre-injected pods, no webhooks', injectedWithout));
+      console.log(row('pre-injected pods, webhooks (empty patch)', injectedWith));
+      console.log(added('added by webhooks + injection (stock pods)', without, withWebhooks));
       console.log(
-        `added: median ${((withWebhooks.p50 / without.p50 - 1) * 100).toFixed(0)}%, p99 ${((withWebhooks.p99 / without.p99 - 1) * 100).toFixed(0)}%`,
+        added('added by the webhook calls alone (pre-injected)', injectedWithout, injectedWith),
       );
     } finally {
       await serve.stop();

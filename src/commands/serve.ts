@@ -11,7 +11,7 @@ import { WardenError } from '../core/errors';
 import { evaluate } from '../policy/engine';
 import { NO_PLAN_SOURCE, type PlanSource } from '../policy/plan-source';
 import { AdmissionServer } from '../server/admission-server';
-import { admissionHandlers, createApp, type AppDependencies } from '../server/app';
+import { admissionHandlers, createApp, probeHandlers, type AppDependencies } from '../server/app';
 import { createMetrics } from '../server/metrics';
 import { PolicyStore } from '../server/policy-store';
 import { writeSelfSigned } from '../server/self-signed';
@@ -127,6 +127,7 @@ export async function run(args: string[]): Promise<number> {
   const server = new AdmissionServer({
     app: createApp(dependencies),
     admission: admissionHandlers(dependencies),
+    probes: probeHandlers(dependencies),
     certificate: readPair(certFile, keyFile),
     host: values.host ?? '0.0.0.0',
     port,

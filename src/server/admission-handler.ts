@@ -7,7 +7,8 @@
  * Logs carry the request uid, kind, namespace and name, never object contents (a Pod spec may hold
  * secrets in env values).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   buildResponse,
@@ -33,7 +34,23 @@ export interface HandlerDependencies {
   metrics: AdmissionMetrics;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+/**
+ * What a handler needs of a request and a response: the common ground of node:http's
+ * IncomingMessage/ServerResponse (HTTP/1.1, and express, which extends them) and node:http2's
+ * compatibility Http2ServerRequest/Http2ServerResponse, so one handler serves both protocols.
+ */
+export type RequestStream = Readable & {
+  readonly headers: IncomingHttpHeaders;
+  /** '1.1' or '2.0': logged, because which one the API server negotiated matters for latency. */
+  readonly httpVersion?: string;
+};
+export interface ResponseSink {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  end(body: string): unknown;
+}
+
+export type Handler = (req: RequestStream, res: ResponseSink) => void;
 
 export function createAdmissionHandler(
   webhook: Webhook,
@@ -59,12 +76,12 @@ export function createAdmissionHandler(
         reject(res, 400, `body is not valid JSON: ${(e as Error).message}`);
         return;
       }
-      admit(webhook, parsed, res, deps, decide);
+      admit(webhook, parsed, req.httpVersion, res, deps, decide);
     });
   };
 }
 
-function readBody(req: IncomingMessage, done: (error: Error | null, body?: string) => void): void {
+function readBody(req: RequestStream, done: (error: Error | null, body?: string) => void): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > BODY_LIMIT_BYTES) {
     req.resume();
@@ -101,7 +118,7 @@ function readBody(req: IncomingMessage, done: (error: Error | null, body?: strin
   });
 }
 
-export function reject(res: ServerResponse, status: number, message: string): void {
+export function reject(res: ResponseSink, status: number, message: string): void {
   if (res.headersSent) return;
   const payload = JSON.stringify({ error: message });
   res.writeHead(status, {
@@ -114,7 +131,8 @@ export function reject(res: ServerResponse, status: number, message: string): vo
 function admit(
   webhook: Webhook,
   body: unknown,
-  res: ServerResponse,
+  httpVersion: string | undefined,
+  res: ResponseSink,
   deps: HandlerDependencies,
   decide: (request: AdmissionRequest) => Decision | Promise<Decision>,
 ): void {
@@ -151,6 +169,7 @@ function admit(
         result: outcome.result,
         patchOperations: outcome.patch?.length ?? 0,
         ms: Math.round(seconds * 1e4) / 10,
+        http: httpVersion,
       },
       'admission',
     );

@@ -1,10 +1,25 @@
 /**
- * The HTTPS server around the app: TLS 1.2+, the serving certificate hot-swapped, and a shutdown
- * that loses no request. On drain: /readyz turns 503 and every response says `Connection: close`
- * (so clients stop reusing connections), the server keeps accepting for `shutdownDelayMs` while
- * endpoints are updated, then stops accepting and waits for requests in flight.
+ * The HTTPS server around the app: TLS 1.2+, HTTP/2 and HTTP/1.1 on one port (ALPN), the serving
+ * certificate hot-swapped, and a shutdown that loses no request.
+ *
+ * HTTP/2 because that is what the API server speaks to a webhook that offers it: every admission
+ * call then shares one multiplexed connection. Over HTTP/1.1 the API server keeps at most 25 idle
+ * connections per webhook host (client-go's transport), so a burst of concurrent pod creations
+ * opens, and pays a TLS handshake for, a new connection for most calls above that.
+ *
+ * On drain: /readyz turns 503 and clients are told to stop reusing their connections (HTTP/1.1:
+ * `Connection: close` on every response; HTTP/2: a GOAWAY after the current streams), the server
+ * keeps accepting for `shutdownDelayMs` while endpoints are updated, then stops accepting and waits
+ * for requests in flight.
  */
-import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from 'node:http2';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type express from 'express';
 import type { Handler, Webhook } from './admission-handler';
@@ -16,9 +31,15 @@ const ADMISSION_PATHS: Record<string, Webhook | undefined> = {
 };
 
 export interface AdmissionServerOptions {
+  /** Everything over HTTP/1.1 that is not dispatched directly. */
   app: express.Express;
   /** POST /mutate and /validate go straight to these (the app routes to the same handlers). */
   admission?: Record<Webhook, Handler>;
+  /**
+   * GET routes by path for HTTP/2 clients, which express cannot serve (see probeHandlers in
+   * app.ts). Without them, an HTTP/2 GET gets a 404 naming the admission paths.
+   */
+  probes?: Readonly<Record<string, Handler>>;
   certificate: CertificatePair;
   host: string;
   port: number;
@@ -29,31 +50,77 @@ export interface AdmissionServerOptions {
 }
 
 export class AdmissionServer {
-  private readonly server: Server;
+  private readonly server: Http2SecureServer;
   private inFlight = 0;
   private draining = false;
   private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Set<ServerHttp2Session>();
 
   constructor(private readonly options: AdmissionServerOptions) {
-    this.server = createServer({ ...TLS_OPTIONS, ...options.certificate }, (req, res) => {
-      this.inFlight++;
-      res.on('close', () => this.inFlight--);
-      if (this.draining) res.setHeader('Connection', 'close');
-      const admission =
-        req.method === 'POST'
-          ? options.admission?.[ADMISSION_PATHS[req.url ?? ''] as Webhook]
-          : undefined;
-      if (admission) admission(req, res);
-      else options.app(req, res);
-    });
+    this.server = createSecureServer(
+      { ...TLS_OPTIONS, ...options.certificate, allowHTTP1: true },
+      (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+        this.inFlight++;
+        res.on('close', () => this.inFlight--);
+        if ('stream' in req) this.serveHttp2(req, res as Http2ServerResponse);
+        else this.serveHttp1(req, res as ServerResponse);
+      },
+    );
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    this.server.on('session', (session: ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.once('close', () => this.sessions.delete(session));
+      // A session opened during the drain is told at once; its first streams are still served.
+      if (this.draining) session.close();
+    });
     // Connections idle between API server requests: keep them open long enough to be reused.
-    this.server.keepAliveTimeout = 30_000;
-    this.server.headersTimeout = 35_000;
-    this.server.requestTimeout = 30_000;
+    // node:http2 hands HTTP/1.1 connections to node:http's connection handling, which reads these
+    // from the server object; @types/node declares them only on http.Server.
+    Object.assign(this.server, {
+      keepAliveTimeout: 30_000,
+      headersTimeout: 35_000,
+      requestTimeout: 30_000,
+    } satisfies Partial<
+      Pick<import('node:http').Server, 'keepAliveTimeout' | 'headersTimeout' | 'requestTimeout'>
+    >);
+  }
+
+  private serveHttp1(req: IncomingMessage, res: ServerResponse): void {
+    if (this.draining) res.setHeader('Connection', 'close');
+    const admission = this.admissionHandler(req.method, req.url);
+    if (admission) admission(req, res);
+    else this.options.app(req, res);
+  }
+
+  private serveHttp2(req: Http2ServerRequest, res: Http2ServerResponse): void {
+    // GOAWAY once this stream (and any other open one) is answered: the client's next request goes
+    // to a new connection, which by then the Service routes to another replica.
+    if (this.draining) res.on('finish', () => req.stream.session?.close());
+    const handler =
+      this.admissionHandler(req.method, req.url) ??
+      (req.method === 'GET' ? this.options.probes?.[pathOf(req.url)] : undefined);
+    if (handler) {
+      handler(req, res);
+      return;
+    }
+    const body = JSON.stringify({
+      error: `not found over HTTP/2: kafka-warden serves POST /mutate, POST /validate${
+        this.options.probes ? `, GET ${Object.keys(this.options.probes).join(', ')}` : ''
+      }`,
+    });
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(body);
+  }
+
+  private admissionHandler(
+    method: string | undefined,
+    url: string | undefined,
+  ): Handler | undefined {
+    if (method !== 'POST') return undefined;
+    return this.options.admission?.[ADMISSION_PATHS[pathOf(url ?? '')] as Webhook];
   }
 
   get isDraining(): boolean {
@@ -78,6 +145,8 @@ export class AdmissionServer {
   async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    // Idle HTTP/2 sessions would otherwise learn of the drain only with their next request.
+    for (const session of this.sessions) session.close();
     await sleep(this.options.shutdownDelayMs);
     // Stop accepting, but not the way http.Server.close() does it: that also destroys connections
     // with no request in progress, including one whose client is sending its request right now.
@@ -103,6 +172,12 @@ export class AdmissionServer {
     }
     if (this.inFlight === 0) for (const socket of this.sockets) socket.destroy();
   }
+}
+
+/** The API server calls `<path>?timeout=10s`: routes match on the path alone. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 function sleep(ms: number): Promise<void> {

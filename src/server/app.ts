@@ -8,7 +8,13 @@ import type { Logger } from 'pino';
 import type { MutationOptions } from '../admission/mutate';
 import { cacheFor } from '../admission/mutation-cache';
 import type { AdmissionOutcome, AdmissionRequest } from '../admission/review';
-import { createAdmissionHandler, type Handler, type Webhook } from './admission-handler';
+import {
+  createAdmissionHandler,
+  reject,
+  type Handler,
+  type ResponseSink,
+  type Webhook,
+} from './admission-handler';
 import type { AdmissionMetrics } from './metrics';
 
 export { BODY_LIMIT_BYTES } from './admission-handler';
@@ -34,22 +40,9 @@ export function createApp(deps: AppDependencies): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.get('/healthz', (_req, res) => {
-    res.type('text/plain').send('ok');
-  });
-  app.get('/readyz', (_req, res) => {
-    const ready = deps.ready();
-    res
-      .status(ready ? 200 : 503)
-      .type('text/plain')
-      .send(ready ? 'ready' : 'not ready');
-  });
-  app.get('/metrics', (_req, res, next) => {
-    deps.metrics.registry
-      .metrics()
-      .then((text) => res.type(deps.metrics.registry.contentType).send(text))
-      .catch(next);
-  });
+  for (const [path, handler] of Object.entries(probeHandlers(deps))) {
+    app.get(path, (req, res) => handler(req, res));
+  }
 
   const handlers = admissionHandlers(deps);
   app.post('/mutate', (req, res) => handlers.mutate(req, res));
@@ -70,6 +63,41 @@ export function createApp(deps: AppDependencies): express.Express {
     res.status(500).json({ error: 'internal error' });
   });
   return app;
+}
+
+/**
+ * GET /healthz, /readyz and /metrics as plain handlers: express routes to them over HTTP/1.1, and
+ * AdmissionServer dispatches to them directly over HTTP/2, where express cannot run (its request
+ * and response extend node:http's, not node:http2's compatibility objects).
+ */
+export function probeHandlers(
+  deps: Pick<AppDependencies, 'logger' | 'metrics' | 'ready'>,
+): Record<string, Handler> {
+  const text = (res: ResponseSink, status: number, body: string, type = 'text/plain') => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  return {
+    '/healthz': (_req, res) => {
+      text(res, 200, 'ok');
+    },
+    '/readyz': (_req, res) => {
+      const ready = deps.ready();
+      text(res, ready ? 200 : 503, ready ? 'ready' : 'not ready');
+    },
+    '/metrics': (_req, res) => {
+      deps.metrics.registry.metrics().then(
+        (body) => text(res, 200, body, deps.metrics.registry.contentType),
+        (error: unknown) => {
+          deps.logger.error(
+            { path: '/metrics', error: (error as Error)?.message },
+            'request failed',
+          );
+          reject(res, 500, 'internal error');
+        },
+      );
+    },
+  };
 }
 
 /** The admission handlers an app routes to; AdmissionServer dispatches to the same ones directly. */

@@ -1,12 +1,15 @@
 /**
  * The admission server over real HTTPS: a client that verifies the server against its CA, TLS 1.2
- * as the floor, the serving certificate replaced under load with no failed request.
+ * as the floor, the serving certificate replaced under load with no failed request; HTTP/2 beside
+ * HTTP/1.1, and a drain under HTTP/2 load that fails no request.
  */
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { Agent, request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { AdmissionServer } from '../../src/server/admission-server';
+import { admissionHandlers, probeHandlers } from '../../src/server/app';
 import { readPair, watchPair } from '../../src/server/serving-certificate';
 import { writeSelfSigned, type SelfSignedFiles } from '../../src/server/self-signed';
 import { mutationApp } from '../support/app';
@@ -146,5 +149,158 @@ describe('the admission server over HTTPS', () => {
     agents.forEach((a) => a.destroy());
     expect(failures).toEqual([]);
     expect(fingerprints.size).toBe(2);
+  }, 30_000);
+});
+
+interface Http2Answer {
+  status: number;
+  body: string;
+}
+
+function http2Request(
+  session: ClientHttp2Session,
+  headers: Record<string, string>,
+  payload?: string,
+): Promise<Http2Answer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers);
+    let status = 0;
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString('utf8') }));
+    stream.on('error', reject);
+    stream.end(payload);
+  });
+}
+
+// The API server appends its timeout to the webhook's URL.
+const mutateHeaders = {
+  ':method': 'POST',
+  ':path': '/mutate?timeout=10s',
+  'content-type': 'application/json',
+};
+
+describe('the admission server over HTTP/2 (what the API server negotiates when offered)', () => {
+  let files: SelfSignedFiles;
+  let server: AdmissionServer;
+  let port: number;
+  let ca: Buffer;
+
+  beforeAll(async () => {
+    files = await writeSelfSigned(['localhost', '127.0.0.1']);
+    ca = readFileSync(files.caFile);
+  }, 30_000);
+
+  async function start(): Promise<void> {
+    const { app, deps } = mutationApp();
+    server = new AdmissionServer({
+      app,
+      admission: admissionHandlers(deps),
+      probes: probeHandlers(deps),
+      certificate: readPair(files.certFile, files.keyFile),
+      host: '127.0.0.1',
+      port: 0,
+      shutdownDelayMs: 200,
+      shutdownTimeoutMs: 5000,
+    });
+    port = (await server.listen()).port;
+  }
+
+  function connect(): Promise<ClientHttp2Session> {
+    return new Promise((resolve, reject) => {
+      const session = http2Connect(`https://127.0.0.1:${port}`, { ca, servername: 'localhost' });
+      session.once('connect', () => resolve(session));
+      session.once('error', reject);
+    });
+  }
+
+  test('ALPN offers h2; /mutate, /validate and the probes answer over one multiplexed session', async () => {
+    await start();
+    try {
+      const session = await connect();
+      expect(session.alpnProtocol).toBe('h2');
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => http2Request(session, mutateHeaders, body)),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+      const review = JSON.parse(answers[0]?.body ?? '{}') as { response?: { allowed?: boolean } };
+      expect(review.response?.allowed).toBe(true);
+      const validated = await http2Request(
+        session,
+        { ...mutateHeaders, ':path': '/validate?timeout=5s' },
+        body,
+      );
+      expect(validated.status).toBe(200);
+      expect(await http2Request(session, { ':method': 'GET', ':path': '/healthz' })).toEqual({
+        status: 200,
+        body: 'ok',
+      });
+      expect(await http2Request(session, { ':method': 'GET', ':path': '/readyz' })).toEqual({
+        status: 200,
+        body: 'ready',
+      });
+      const metrics = await http2Request(session, { ':method': 'GET', ':path': '/metrics' });
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain('kafka_warden_admission_requests_total');
+      const missing = await http2Request(session, { ':method': 'GET', ':path': '/nope' });
+      expect(missing.status).toBe(404);
+      expect(missing.body).toContain('POST /mutate');
+      const wrongType = await http2Request(
+        session,
+        { ...mutateHeaders, 'content-type': 'text/plain' },
+        'hello',
+      );
+      expect(wrongType.status).toBe(415);
+      session.close();
+    } finally {
+      await server.drain();
+    }
+  }, 30_000);
+
+  test('HTTP/1.1 clients are still served on the same port', async () => {
+    await start();
+    try {
+      const agent = new Agent({ keepAlive: true });
+      expect((await post(port, ca, agent)).status).toBe(200);
+      agent.destroy();
+    } finally {
+      await server.drain();
+    }
+  }, 30_000);
+
+  test('draining under HTTP/2 load: every request answered, sessions told to go away', async () => {
+    await start();
+    const session = await connect();
+    let goaway = false;
+    session.on('goaway', () => (goaway = true));
+    const failures: unknown[] = [];
+    let answered = 0;
+    let stop = false;
+    // Ten concurrent streams at a time on the one session until the server sends GOAWAY.
+    const load = Array.from({ length: 10 }, async () => {
+      while (!stop && !session.closed && !session.destroyed && !goaway) {
+        try {
+          const answer = await http2Request(session, mutateHeaders, body);
+          if (answer.status === 200) answered++;
+          else failures.push(answer.status);
+        } catch (error) {
+          // A stream refused by GOAWAY never reached the server (the client retries it elsewhere).
+          if (!goaway) failures.push(String(error));
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const drained = server.drain();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(load), new Promise((r) => (timer = setTimeout(r, 3000)))]);
+    clearTimeout(timer);
+    stop = true;
+    await Promise.all(load);
+    await drained;
+    expect(failures).toEqual([]);
+    expect(answered).toBeGreaterThan(10);
+    expect(goaway).toBe(true);
+    session.destroy();
   }, 30_000);
 });

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { resolveConfig, type WardenConfig } from '../../src/core/config';
-import { createApp, type ValidationOutcome } from '../../src/server/app';
+import { createApp, type AppDependencies, type ValidationOutcome } from '../../src/server/app';
 import { createMetrics } from '../../src/server/metrics';
 import type { AdmissionRequest } from '../../src/admission/review';
 
@@ -11,12 +11,12 @@ export function mutationApp(
     Promise.resolve({ allowed: true, result: 'allowed', findings: [] }),
 ) {
   const metrics = createMetrics();
-  const app = createApp({
+  const deps: AppDependencies = {
     logger: pino({ level: 'silent' }),
     metrics,
     mutation: () => ({ config, mutateStatefulSets: false }),
     validate,
     ready: () => true,
-  });
-  return { app, metrics };
+  };
+  return { app: createApp(deps), metrics, deps };
 }

@@ -227,6 +227,10 @@ describe('a. helm install with the post-renderer', () => {
       expect(sts?.spec.template.metadata?.annotations?.[STATUS]).toBeDefined();
       expect(await get(cp, stsPath(ns, ZK_STS))).toBeDefined();
       expectInjectedPod(await brokerPod(ns));
+      // The API server negotiated HTTP/2 (one multiplexed connection, no handshake per call).
+      const calls = serve.logLines().filter((l) => l.msg === 'admission' && l.namespace === ns);
+      expect(calls.length).toBeGreaterThan(0);
+      expect(new Set(calls.map((l) => l.http))).toEqual(new Set(['2.0']));
 
       const zkPdb = await get(
         cp,
