@@ -4,8 +4,9 @@
 #   docker build -t <registry>/kafka-warden:<version> .
 #
 # Stages: `build` bundles the CLI (all dependencies, dev included); `prod-deps` installs the
-# production dependencies alone, because @kubernetes/client-node is left out of the bundle and
-# loaded from node_modules by `serve` (scripts/build.mjs); the last stage is what runs, as 65532.
+# production dependencies alone, because @kubernetes/client-node and kafkajs are left out of the
+# bundle and loaded from node_modules by `serve` and `plan` (scripts/build.mjs); the last stage is
+# what runs, as 65532.
 # Build and run on the same Node image: the V8 code cache made at build time is only used by the
 # Node version that made it. Node >= 20.19: `serve` require()s the ESM-only Kubernetes client.
 # Pin NODE_IMAGE by digest for reproducible builds.

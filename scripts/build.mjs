@@ -18,8 +18,10 @@ await build({
   sourcemap: 'linked',
   legalComments: 'linked',
   define: { KAFKA_WARDEN_VERSION: JSON.stringify(version) },
-  // ESM-only and large: loaded from node_modules by `serve` alone (src/kube).
-  external: ['@kubernetes/client-node'],
+  // Loaded from node_modules by the commands that talk to a cluster, never by the post-renderer,
+  // which should not read them at every start: @kubernetes/client-node (ESM-only and large; `serve`,
+  // src/kube) and kafkajs (`serve --kafka-tls-dir` and `plan`, src/kafka).
+  external: ['@kubernetes/client-node', 'kafkajs'],
   logLevel: 'warning',
 });
 

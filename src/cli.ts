@@ -31,6 +31,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'TLS material: a CA, broker and client keystores, Secrets, inspection, rotation',
     load: () => import('./commands/certs'),
   },
+  plan: {
+    summary: 'a kafka-reassign-partitions plan for a new broker count, from the live assignment',
+    load: () => import('./commands/plan'),
+  },
 };
 
 function usage(): string {

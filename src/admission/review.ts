@@ -76,11 +76,23 @@ export function parseReview(body: unknown): AdmissionRequest {
     operation: request.operation as Operation,
     ...(typeof request.name === 'string' ? { name: request.name } : {}),
     ...(typeof request.namespace === 'string' ? { namespace: request.namespace } : {}),
+    ...(resourceOf(request.resource) ?? {}),
     ...(typeof request.subResource === 'string' ? { subResource: request.subResource } : {}),
     ...(isRecord(request.object) ? { object: request.object } : {}),
     ...(isRecord(request.oldObject) ? { oldObject: request.oldObject } : {}),
     dryRun: request.dryRun === true,
     ...(isRecord(request.userInfo) ? { userInfo: request.userInfo } : {}),
+  };
+}
+
+function resourceOf(value: unknown): Pick<AdmissionRequest, 'resource'> | undefined {
+  if (!isRecord(value) || typeof value.resource !== 'string') return undefined;
+  return {
+    resource: {
+      group: typeof value.group === 'string' ? value.group : '',
+      version: typeof value.version === 'string' ? value.version : '',
+      resource: value.resource,
+    },
   };
 }
 

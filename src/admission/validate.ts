@@ -7,22 +7,41 @@
 import type { Verdict, PolicyRequest, Finding } from '../policy/types';
 import type { ValidationOutcome } from '../server/app';
 import type { AdmissionRequest } from './review';
+import { isStatefulSetScale, translateScale, type StatefulSetSource } from './scale';
 
 export type Evaluate = (request: PolicyRequest) => Promise<Verdict>;
+
+export interface ValidateOptions {
+  /** Where Scale requests find their StatefulSet; without one they are allowed unjudged. */
+  statefulSets?: StatefulSetSource;
+}
+
+const SKIPPED: ValidationOutcome = { allowed: true, result: 'skipped', findings: [] };
 
 export async function validate(
   request: AdmissionRequest,
   evaluate: Evaluate,
+  options: ValidateOptions = {},
 ): Promise<ValidationOutcome> {
-  if (request.operation === 'CONNECT') return { allowed: true, result: 'skipped', findings: [] };
-  const verdict = await evaluate({
+  if (request.operation === 'CONNECT') return SKIPPED;
+  let policyRequest: PolicyRequest = {
     operation: request.operation,
     object: request.object ?? null,
     oldObject: request.oldObject ?? null,
     namespace: request.namespace ?? request.object?.metadata?.namespace ?? '',
     ...(request.userInfo ? { userInfo: request.userInfo } : {}),
     dryRun: request.dryRun,
-  });
+  };
+  if (isStatefulSetScale(request)) {
+    if (!options.statefulSets || request.operation !== 'UPDATE') return SKIPPED;
+    const scale = await translateScale(request, options.statefulSets);
+    if (scale.status === 'nothing-to-judge') return SKIPPED;
+    // An I/O failure, not a verdict: the handler answers 500 and the webhook's failurePolicy
+    // decides (Fail by default for validation, so an unjudged scale-down is refused).
+    if (scale.status === 'unreadable') throw new Error(scale.reason);
+    policyRequest = scale.request;
+  }
+  const verdict = await evaluate(policyRequest);
   const counted = [
     ...verdict.denials,
     ...verdict.findings.filter(
@@ -56,7 +75,9 @@ export async function validate(
 
 function denialMessage(request: AdmissionRequest, denials: Finding[]): string {
   const object = request.object ?? request.oldObject;
-  const name = `${request.kind.kind} ${request.namespace ?? object?.metadata?.namespace ?? ''}/${object?.metadata?.name ?? request.name ?? ''}`;
+  const kind = isStatefulSetScale(request) ? 'StatefulSet' : request.kind.kind;
+  const via = isStatefulSetScale(request) ? ' (through its scale subresource)' : '';
+  const name = `${kind} ${request.namespace ?? object?.metadata?.namespace ?? ''}/${object?.metadata?.name ?? request.name ?? ''}${via}`;
   const lines = denials.map((d) => `[${d.rule}] ${d.message}`);
   return `kafka-warden denied ${request.operation} of ${name}:\n${lines.join('\n')}`;
 }

@@ -4,15 +4,19 @@
  */
 import { rmSync } from 'node:fs';
 import pino from 'pino';
+import type { StatefulSetSource } from '../admission/scale';
 import { validate } from '../admission/validate';
 import { loadConfigFile } from '../config/load-config';
 import { resolveConfig } from '../core/config';
 import { WardenError } from '../core/errors';
+import type { KafkaCredentialFiles } from '../kafka/credentials';
+import { checkBootstrapTemplate, DEFAULT_BOOTSTRAP_TEMPLATE } from '../kafka/probe';
+import { staticLookup } from '../kafka/resolve';
 import { evaluate } from '../policy/engine';
 import { NO_PLAN_SOURCE, type PlanSource } from '../policy/plan-source';
 import { AdmissionServer } from '../server/admission-server';
 import { admissionHandlers, createApp, probeHandlers, type AppDependencies } from '../server/app';
-import { createMetrics } from '../server/metrics';
+import { createMetrics, type AdmissionMetrics } from '../server/metrics';
 import { PolicyStore } from '../server/policy-store';
 import { writeSelfSigned } from '../server/self-signed';
 import { readPair, watchPair } from '../server/serving-certificate';
@@ -38,6 +42,17 @@ GET /healthz, /readyz and /metrics.
   --issuer-interval S      seconds between full issuer passes besides the watch (default 10)
   --issuer-namespaces L    comma-separated namespaces the issuer covers (default: all)
   --issuer-exclude-namespaces L   never issue there (default kube-system,kube-public,kube-node-lease)
+  --kafka-tls-dir DIR      live cluster checks (rolling-restart, broker-scaling): the webhook's own
+                           Kafka client keystore, a kafka-warden client Secret's files; without
+                           it rules judge from the manifests alone
+  --kafka-bootstrap-template T   where a broker StatefulSet's cluster answers, with {namespace},
+                           {statefulSet}, {serviceName} (default {serviceName}.{namespace}:9093)
+  --kafka-sasl-username U  SASL/PLAIN user for the live checks (with --kafka-sasl-password-file)
+  --kafka-sasl-password-file F   its password, one line
+  --kafka-config-ttl MS    how long min.insync.replicas per topic is reused (default 30000);
+                           partition health itself is read anew for every request
+  --kafka-resolve N=A      connect to address A for broker name N (repeatable), like curl's
+                           --resolve: for a webhook outside cluster DNS; TLS still verifies N
   --shutdown-delay MS      keep serving this long after SIGTERM (default 5000)
   --log-level LEVEL        pino level (default info)
 `;
@@ -58,6 +73,12 @@ export async function run(args: string[]): Promise<number> {
     'issuer-interval': { type: 'string' },
     'issuer-namespaces': { type: 'string' },
     'issuer-exclude-namespaces': { type: 'string' },
+    'kafka-tls-dir': { type: 'string' },
+    'kafka-bootstrap-template': { type: 'string' },
+    'kafka-sasl-username': { type: 'string' },
+    'kafka-sasl-password-file': { type: 'string' },
+    'kafka-config-ttl': { type: 'string' },
+    'kafka-resolve': { type: 'string', multiple: true },
     'shutdown-delay': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -74,6 +95,7 @@ export async function run(args: string[]): Promise<number> {
   if (values['issue-secrets'] && values['no-kube']) {
     throw new WardenError('KW_USAGE', '--issue-secrets needs the API server; drop --no-kube');
   }
+  const kafkaOptions = liveCheckOptions(values);
   const logger = pino({ level: values['log-level'] ?? 'info', base: { service: 'kafka-warden' } });
 
   const config = values.config ? loadConfigFile(values.config) : resolveConfig();
@@ -81,8 +103,14 @@ export async function run(args: string[]): Promise<number> {
   const planSource = values['no-kube']
     ? NO_PLAN_SOURCE
     : await kubePlanSourceOrNone(values.kubeconfig, logger);
+  const statefulSets = values['no-kube']
+    ? undefined
+    : await kubeStatefulSetSourceOrNone(values.kubeconfig, logger);
 
   const metrics = createMetrics({ processMetrics: true });
+  const clusterState = kafkaOptions
+    ? await startClusterStateProbe(kafkaOptions, logger, metrics)
+    : undefined;
   // In the background, never in the admission path: admission neither waits on nor drives it.
   const issuer = values['issue-secrets']
     ? (await import('../kube/start-issuer')).startSecretIssuer(
@@ -115,12 +143,16 @@ export async function run(args: string[]): Promise<number> {
     metrics,
     mutation: () => ({ config, mutateStatefulSets: values['mutate-statefulsets'] ?? false }),
     validate: (request) =>
-      validate(request, (policyRequest) =>
-        evaluate(policyRequest, {
-          policy: policies.policy,
-          planSource,
-          detection: config.detection,
-        }),
+      validate(
+        request,
+        (policyRequest) =>
+          evaluate(policyRequest, {
+            policy: policies.policy,
+            planSource,
+            detection: config.detection,
+            ...(clusterState ? { clusterState } : {}),
+          }),
+        statefulSets ? { statefulSets } : {},
       ),
     ready: () => !draining,
   };
@@ -150,10 +182,16 @@ export async function run(args: string[]): Promise<number> {
   const stopPolicyWatch = policies.watch();
   const address = await server.listen().catch(async (error: unknown) => {
     await issuer?.stop();
+    await clusterState?.close();
     throw error;
   });
   logger.info(
-    { port: address.port, host: address.address, policy: values.policy ?? '(defaults)' },
+    {
+      port: address.port,
+      host: address.address,
+      policy: values.policy ?? '(defaults)',
+      liveChecks: kafkaOptions ? kafkaOptions.bootstrapTemplate : 'off',
+    },
     'listening',
   );
 
@@ -168,10 +206,91 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   await issuer?.stop();
+  await clusterState?.close();
   certificates.stop();
   stopPolicyWatch();
   logger.info('stopped');
   return 0;
+}
+
+export interface LiveCheckOptions {
+  credentials: KafkaCredentialFiles;
+  bootstrapTemplate: string;
+  configTtlMs: number;
+}
+
+/** The --kafka-* flags, checked before anything starts; undefined without --kafka-tls-dir. */
+export function liveCheckOptions(values: {
+  'kafka-tls-dir'?: string;
+  'kafka-bootstrap-template'?: string;
+  'kafka-sasl-username'?: string;
+  'kafka-sasl-password-file'?: string;
+  'kafka-config-ttl'?: string;
+  'kafka-resolve'?: string[];
+}): LiveCheckOptions | undefined {
+  const tlsDir = values['kafka-tls-dir'];
+  if (!tlsDir) {
+    const orphan = (
+      [
+        'kafka-bootstrap-template',
+        'kafka-sasl-username',
+        'kafka-sasl-password-file',
+        'kafka-config-ttl',
+        'kafka-resolve',
+      ] as const
+    ).filter((flag) => values[flag] !== undefined);
+    if (orphan.length > 0) {
+      throw new WardenError(
+        'KW_USAGE',
+        `${orphan.map((f) => `--${f}`).join(', ')} configure the live cluster checks, which need ` +
+          `--kafka-tls-dir (the webhook's Kafka client keystore)`,
+      );
+    }
+    return undefined;
+  }
+  const credentials: KafkaCredentialFiles = {
+    tlsDir,
+    ...(values['kafka-sasl-username'] ? { saslUsername: values['kafka-sasl-username'] } : {}),
+    ...(values['kafka-sasl-password-file']
+      ? { saslPasswordFile: values['kafka-sasl-password-file'] }
+      : {}),
+  };
+  const lookup = staticLookup(values['kafka-resolve'] ?? [], '--kafka-resolve');
+  if (lookup) credentials.lookup = lookup;
+  if (Boolean(credentials.saslUsername) !== Boolean(credentials.saslPasswordFile)) {
+    throw new WardenError(
+      'KW_USAGE',
+      '--kafka-sasl-username and --kafka-sasl-password-file go together',
+    );
+  }
+  const bootstrapTemplate = values['kafka-bootstrap-template'] ?? DEFAULT_BOOTSTRAP_TEMPLATE;
+  checkBootstrapTemplate(bootstrapTemplate);
+  return {
+    credentials,
+    bootstrapTemplate,
+    configTtlMs: integer(values['kafka-config-ttl'] ?? '30000', '--kafka-config-ttl'),
+  };
+}
+
+async function startClusterStateProbe(
+  options: LiveCheckOptions,
+  logger: pino.Logger,
+  metrics: AdmissionMetrics,
+) {
+  const { kafkaProbeFromFiles } = await import('../kafka');
+  const log = logger.child({ component: 'kafka' });
+  return kafkaProbeFromFiles({
+    credentials: options.credentials,
+    bootstrapTemplate: options.bootstrapTemplate,
+    configTtlMs: options.configTtlMs,
+    // kafkajs reports every failed attempt as an error; the finding that follows says what counts.
+    log: (level, message, fields) =>
+      level === 'debug' || level === 'info'
+        ? log.debug(fields, message)
+        : log.warn(fields, message),
+    onQuestion: (question, outcome, seconds) =>
+      metrics.clusterChecks.observe({ question, outcome }, seconds),
+  });
 }
 
 function integer(text: string, flag: string): number {
@@ -182,6 +301,26 @@ function integer(text: string, flag: string): number {
       `${flag} must be a whole number, got ${JSON.stringify(text)}`,
     );
   return value;
+}
+
+/** For statefulsets/scale requests (kubectl scale); without API access they are allowed unjudged. */
+async function kubeStatefulSetSourceOrNone(
+  kubeconfig: string | undefined,
+  logger: pino.Logger,
+): Promise<StatefulSetSource | undefined> {
+  try {
+    const [{ connectKube }, { kubeStatefulSetSource }] = await Promise.all([
+      import('../kube/kube-client'),
+      import('../kube/statefulset-source'),
+    ]);
+    return kubeStatefulSetSource(connectKube(kubeconfig ? { kubeconfig } : {}));
+  } catch (error) {
+    logger.warn(
+      { error: (error as Error).message },
+      'no Kubernetes API access; kubectl scale (statefulsets/scale) requests are allowed unjudged',
+    );
+    return undefined;
+  }
 }
 
 async function kubePlanSourceOrNone(

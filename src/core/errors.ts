@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   KW_INPUT_DUPLICATE:
     'the same object (kind, namespace, name) appears twice in one set of manifests',
   KW_POLICY_DENIED: 'the policy denies the rendered release',
+  KW_KAFKA_CONNECT:
+    'Kafka cannot be reached: no answer at the address, a TLS or SASL failure, or a deadline passed',
+  KW_KAFKA_REQUEST:
+    'Kafka answered a request with an error (an ACL, a missing topic, a broker error)',
+  KW_PLAN_IMPOSSIBLE: 'no reassignment plan fits: a replication factor exceeds the broker count',
   KW_USAGE: 'the command line is not valid',
 } as const;
 

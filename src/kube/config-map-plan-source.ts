@@ -8,6 +8,7 @@
  * (test/e2e/cluster/plan-configmap.test.ts).
  */
 import type { PlanSource } from '../policy/plan-source';
+import { abortable, isNotFound } from './abortable';
 
 export interface KubePlanSourceOptions {
   /** A kubeconfig file; otherwise the in-cluster service account, then $KUBECONFIG / ~/.kube/config. */
@@ -25,7 +26,7 @@ export function kubePlanSource(options: KubePlanSourceOptions = {}): PlanSource 
     async readConfigMap(namespace, name, signal) {
       try {
         const request = core.readNamespacedConfigMap({ name, namespace });
-        const configMap = await abortable(request, signal);
+        const configMap = await abortable(request, signal, 'ConfigMap read');
         return configMap.data ?? {};
       } catch (error) {
         if (isNotFound(error)) return undefined;
@@ -33,26 +34,4 @@ export function kubePlanSource(options: KubePlanSourceOptions = {}): PlanSource 
       }
     },
   };
-}
-
-function isNotFound(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: number }).code === 404;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('aborted'));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error('ConfigMap read aborted: deadline passed'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

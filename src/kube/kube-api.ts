@@ -15,11 +15,26 @@ export interface WatchEvent {
   object: unknown;
 }
 
+export interface RequestOptions {
+  /**
+   * The body's media type; default `application/json`. A PATCH names its kind here:
+   * `application/merge-patch+json` (RFC 7386) or `application/strategic-merge-patch+json`.
+   */
+  contentType?: string;
+}
+
+export const MERGE_PATCH = 'application/merge-patch+json';
+
 export interface KubeApi {
   /** Where requests go, for logs. */
   readonly server: string;
   /** One JSON request with a deadline; rejects only when no HTTP answer arrives. */
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<KubeResponse<T>>;
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: RequestOptions,
+  ): Promise<KubeResponse<T>>;
   /**
    * A watch on a list path: calls `onEvent` per event until the server ends the watch (minutes),
    * the connection fails (rejects) or `signal` aborts (resolves).

@@ -12,7 +12,7 @@
  * KubeApi interface, so src/kube/secret-issuer.ts and its unit tests never load this file.
  */
 import https from 'node:https';
-import type { KubeApi, KubeResponse, WatchEvent } from './kube-api';
+import type { KubeApi, KubeResponse, RequestOptions, WatchEvent } from './kube-api';
 
 export interface KubeClientOptions {
   /** A kubeconfig file; otherwise the in-cluster service account, then $KUBECONFIG / ~/.kube/config. */
@@ -56,13 +56,18 @@ export function connectKube(options: KubeClientOptions = {}): KubeApi {
   return {
     server: cluster.server,
 
-    async request<T>(method: string, path: string, body?: unknown): Promise<KubeResponse<T>> {
+    async request<T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      options: RequestOptions = {},
+    ): Promise<KubeResponse<T>> {
       const opts = await requestOptions(method, path);
       const payload = body === undefined ? undefined : JSON.stringify(body);
       if (payload !== undefined) {
         opts.headers = {
           ...opts.headers,
-          'content-type': 'application/json',
+          'content-type': options.contentType ?? 'application/json',
           'content-length': Buffer.byteLength(payload),
         };
       }

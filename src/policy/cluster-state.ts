@@ -1,9 +1,9 @@
 /**
  * The extension point for live Kafka checks. The manifests alone cannot tell whether partitions are
  * under-replicated or whether the brokers a scale-down removes still hold replicas; a probe that
- * talks to the cluster can. None is built in yet: the server will inject one (a later issue), and a
- * rule asks it only through `askClusterState`, which bounds the question in time and applies the
- * policy's failOpen choice when the probe cannot answer.
+ * talks to the cluster can. src/kafka/probe.ts implements it with Kafka's admin protocol, and
+ * `serve --kafka-tls-dir` injects it. A rule asks it only through `askClusterState`, which bounds
+ * the question in time and applies the policy's failOpen choice when the probe cannot answer.
  */
 import { describeFailure, withTimeout } from './with-timeout';
 
@@ -16,21 +16,53 @@ export interface ClusterRef {
   serviceName?: string;
 }
 
+/** A partition that a broker restart would make (more) unavailable, with the facts that say why. */
+export interface PartitionAtRisk {
+  /** `topic-partition`, the way Kafka's tools print it. */
+  name: string;
+  replicas: readonly number[];
+  isr: readonly number[];
+  /** The effective min.insync.replicas (topic config over broker default). */
+  minIsr: number;
+  /** ISR smaller than the replica list (a replica is behind, or its broker is down). */
+  underReplicated: boolean;
+  /** ISR at or below min.insync.replicas: one more replica out and acks=all writes fail. */
+  atMinIsr: boolean;
+}
+
+export interface PartitionHealth {
+  /** How many partitions the cluster has (all topics, internal ones included). */
+  partitionCount: number;
+  /** The brokers the cluster's metadata lists as alive. */
+  liveBrokers: readonly number[];
+  /** Under-replicated or at/below min ISR, sorted by name. Empty when every partition is healthy. */
+  atRisk: readonly PartitionAtRisk[];
+}
+
 export interface ClusterStateProbe {
-  /** How many partitions of the cluster are under-replicated right now. */
-  underReplicatedPartitions(cluster: ClusterRef, signal: AbortSignal): Promise<number>;
-  /** How many partition replicas each of these broker ids hosts (an absent id hosts none). */
+  /**
+   * Which partitions are under-replicated or at their min ISR right now. Never answered from a
+   * cache: a stale healthy answer could let a roll through after a broker died.
+   */
+  partitionHealth(cluster: ClusterRef, signal: AbortSignal): Promise<PartitionHealth>;
+  /**
+   * The `topic-partition` names each of these broker ids hosts a replica of (an id hosting none is
+   * absent or maps to an empty list). Never answered from a cache either.
+   */
   replicasOnBrokers(
     cluster: ClusterRef,
     brokerIds: readonly number[],
     signal: AbortSignal,
-  ): Promise<ReadonlyMap<number, number>>;
+  ): Promise<ReadonlyMap<number, readonly string[]>>;
 }
 
 export interface ClusterStateSettings {
   /** Deadline for one question to the probe. */
   timeoutMs: number;
-  /** When the probe fails or times out: true lets the request through (with a note), false denies. */
+  /**
+   * When the probe fails or times out: true judges as if there were no probe (with a note), false
+   * denies.
+   */
   failOpen: boolean;
 }
 
@@ -38,11 +70,17 @@ export type ClusterAnswer<T> =
   | { status: 'answered'; value: T }
   /** No probe is configured: the rule judges from the manifests alone. */
   | { status: 'no-probe' }
-  | { status: 'unavailable'; reason: string; failOpen: boolean };
+  | {
+      status: 'unavailable';
+      reason: string;
+      failOpen: boolean;
+      /** The policy field that set failOpen, for messages: `rules.<id>.clusterState.failOpen`. */
+      setting: string;
+    };
 
 export async function askClusterState<T>(
   probe: ClusterStateProbe | undefined,
-  settings: ClusterStateSettings,
+  settings: ClusterStateSettings & { setting?: string },
   what: string,
   question: (probe: ClusterStateProbe, signal: AbortSignal) => Promise<T>,
 ): Promise<ClusterAnswer<T>> {
@@ -51,6 +89,11 @@ export async function askClusterState<T>(
     const value = await withTimeout(what, settings.timeoutMs, (signal) => question(probe, signal));
     return { status: 'answered', value };
   } catch (error) {
-    return { status: 'unavailable', reason: describeFailure(error), failOpen: settings.failOpen };
+    return {
+      status: 'unavailable',
+      reason: describeFailure(error),
+      failOpen: settings.failOpen,
+      setting: settings.setting ?? 'clusterState.failOpen',
+    };
   }
 }

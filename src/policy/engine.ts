@@ -95,8 +95,9 @@ async function runRule(
     cluster: clusterOf(workloads.subject, request.namespace),
     readConfigMap: (name) =>
       readConfigMap(options.planSource ?? NO_PLAN_SOURCE, request.namespace, name, policy),
+    hasClusterProbe: options.clusterState !== undefined,
     askCluster: (what, question) =>
-      askClusterState(options.clusterState, policy.clusterState, what, question),
+      askClusterState(options.clusterState, settings.clusterState, what, question),
   };
   const results = await rule.evaluate(context);
   const exemption = findExemption(

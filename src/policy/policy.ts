@@ -26,6 +26,8 @@ export interface RuleOverride {
 
 export interface RulePolicy extends RuleOverride {
   exemptions?: Exemptions;
+  /** This rule's live checks: overrides the policy-wide `clusterState` field by field. */
+  clusterState?: Partial<ClusterStateSettings>;
 }
 
 export interface Policy {
@@ -54,6 +56,8 @@ export interface RuleSettings<P extends object> {
   configuredMode?: Mode;
   parameters: P;
   exemptions: Exemptions[];
+  /** The policy-wide clusterState overlaid by the rule's own; `setting` names where failOpen came from. */
+  clusterState: ClusterStateSettings & { setting: string };
 }
 
 /** The rule's settings in a namespace: defaults, then the policy's rule entry, then the override. */
@@ -74,6 +78,14 @@ export function settingsFor<P extends object>(
     ...(configuredMode ? { configuredMode } : {}),
     parameters,
     exemptions: [policy.exemptions, base.exemptions ?? {}],
+    clusterState: {
+      ...policy.clusterState,
+      ...base.clusterState,
+      setting:
+        base.clusterState?.failOpen === undefined
+          ? 'clusterState.failOpen'
+          : `rules.${rule.id}.clusterState.failOpen`,
+    },
   };
 }
 

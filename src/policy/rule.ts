@@ -39,7 +39,12 @@ export interface RuleContext<P extends object = object> {
   cluster: ClusterRef;
   /** A ConfigMap in the request's namespace, through the PlanSource, bounded in time. */
   readConfigMap(name: string): Promise<ConfigMapLookup>;
-  /** A question to the ClusterStateProbe, bounded in time, with the policy's failOpen applied. */
+  /** Whether a ClusterStateProbe is configured (askCluster then answers, or is unavailable). */
+  hasClusterProbe: boolean;
+  /**
+   * A question to the ClusterStateProbe, bounded by the rule's clusterState.timeoutMs, with its
+   * failOpen applied.
+   */
   askCluster<T>(
     what: string,
     question: (probe: ClusterStateProbe, signal: AbortSignal) => Promise<T>,

@@ -9,6 +9,8 @@ export interface AdmissionMetrics {
   requests: Counter<'webhook' | 'operation' | 'result'>;
   duration: Histogram<'webhook'>;
   denials: Counter<'rule' | 'mode'>;
+  /** Questions to the live cluster (serve --kafka-tls-dir), by question and outcome. */
+  clusterChecks: Histogram<'question' | 'outcome'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): AdmissionMetrics {
@@ -33,6 +35,13 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Admis
       name: 'kafka_warden_policy_findings_total',
       help: 'Policy findings that denied, warned or were audited, by rule and mode',
       labelNames: ['rule', 'mode'],
+      registers: [registry],
+    }),
+    clusterChecks: new Histogram({
+      name: 'kafka_warden_cluster_check_duration_seconds',
+      help: 'Live Kafka checks of the validating webhook, by question (partition-health, replicas-on-brokers) and outcome (answered, failed, aborted at the rule deadline)',
+      labelNames: ['question', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
   };

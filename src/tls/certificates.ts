@@ -57,12 +57,23 @@ export function createCaCertificate(options: {
 export function issueLeafCertificate(options: {
   ca: SigningCa;
   commonName: string;
+  /**
+   * Subject OU, placed before the CN so the RFC 2253 name (Kafka's principal) reads `CN=…,OU=…`.
+   * The Secret issuer puts a requesting namespace here, so no requested certificate can carry a
+   * broker's principal (`CN=<sts>`, no OU) or another namespace's.
+   */
+  organizationalUnit?: string;
   subjectAltNames: SubjectAltNames;
   extendedKeyUsage: ExtendedKeyUsage[];
   publicKey: forge.pki.rsa.PublicKey;
   validity: Validity;
 }): forge.pki.Certificate {
-  const cert = baseCertificate(options.commonName, options.publicKey, options.validity);
+  const cert = baseCertificate(
+    options.commonName,
+    options.publicKey,
+    options.validity,
+    options.organizationalUnit,
+  );
   cert.setIssuer(options.ca.certificate.subject.attributes);
   const altNames = [
     ...options.subjectAltNames.dns.map((value) => ({ type: 2, value })),
@@ -95,14 +106,21 @@ function baseCertificate(
   commonName: string,
   publicKey: forge.pki.rsa.PublicKey,
   validity: Validity,
+  organizationalUnit?: string,
 ): forge.pki.Certificate {
   checkCommonName(commonName);
+  if (organizationalUnit !== undefined) checkCommonName(organizationalUnit);
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
   cert.validity.notBefore = validity.notBefore;
   cert.validity.notAfter = validity.notAfter;
-  cert.setSubject([{ name: 'commonName', value: commonName }]);
+  cert.setSubject([
+    ...(organizationalUnit === undefined
+      ? []
+      : [{ name: 'organizationalUnitName', value: organizationalUnit }]),
+    { name: 'commonName', value: commonName },
+  ]);
   return cert;
 }
 
@@ -176,6 +194,11 @@ export function extensionOf<T extends object>(
 
 export function commonNameOf(cert: forge.pki.Certificate): string | null {
   const field = cert.subject.getField('CN') as { value?: unknown } | null;
+  return typeof field?.value === 'string' ? field.value : null;
+}
+
+export function organizationalUnitOf(cert: forge.pki.Certificate): string | null {
+  const field = cert.subject.getField('OU') as { value?: unknown } | null;
   return typeof field?.value === 'string' ? field.value : null;
 }
 

@@ -18,6 +18,7 @@ import {
   issueLeafCertificate,
   KIND_EKU,
   normaliseFingerprint,
+  organizationalUnitOf,
   subjectAltNamesOf,
   type MaterialKind,
   type SigningCa,
@@ -50,6 +51,8 @@ export interface IssueOptions {
   ca: SigningCa;
   /** The subject CN; Kafka's default principal for an mTLS peer is `CN=<this>`. */
   commonName: string;
+  /** A subject OU: the principal becomes `CN=<commonName>,OU=<this>`. */
+  organizationalUnit?: string;
   /** DNS names and IP addresses; strings are sorted into the two kinds and checked. */
   subjectAltNames?: SubjectAltNames | string[];
   days?: number;
@@ -100,6 +103,9 @@ export async function issueMaterial(
   const leaf = issueLeafCertificate({
     ca,
     commonName: options.commonName,
+    ...(options.organizationalUnit === undefined
+      ? {}
+      : { organizationalUnit: options.organizationalUnit }),
     subjectAltNames: sans,
     extendedKeyUsage: KIND_EKU[kind],
     publicKey: key.publicKey,
@@ -201,10 +207,12 @@ export async function rotateMaterial(options: RotateOptions): Promise<IssuedMate
     );
   }
   const kind: MaterialKind = extendedKeyUsageOf(leaf).includes('serverAuth') ? 'broker' : 'client';
+  const organizationalUnit = organizationalUnitOf(leaf);
   const bits = options.bits ?? (keystore.key.n.bitLength() as RsaBits);
   return issueMaterial(kind, {
     ca: options.ca,
     commonName,
+    ...(organizationalUnit === null ? {} : { organizationalUnit }),
     subjectAltNames: subjectAltNamesOf(leaf),
     ...(options.days === undefined ? {} : { days: options.days }),
     bits: RSA_BITS.includes(bits) ? bits : DEFAULT_LEAF_BITS,

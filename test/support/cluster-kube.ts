@@ -176,6 +176,14 @@ export function webhookConfigurations(port: number, caPem: string) {
             operations: ['CREATE', 'UPDATE', 'DELETE'],
             scope: 'Namespaced',
           },
+          // kubectl scale, as the chart registers it (webhooks.validating.scaleSubresource).
+          {
+            apiGroups: ['apps'],
+            apiVersions: ['v1'],
+            resources: ['statefulsets/scale'],
+            operations: ['UPDATE'],
+            scope: 'Namespaced',
+          },
         ],
         matchPolicy: 'Equivalent',
         namespaceSelector: namespaceSelector(VALIDATING_OPT_OUT),

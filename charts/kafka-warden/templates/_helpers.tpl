@@ -69,7 +69,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Does the server talk to the API server at all? */}}
 {{- define "kafka-warden.usesKubeApi" -}}
-{{- if or .Values.rbac.readPlanConfigMaps (include "kafka-warden.issuerActive" .) -}}true{{- end -}}
+{{- if or .Values.rbac.readPlanConfigMaps .Values.webhooks.validating.scaleSubresource (include "kafka-warden.issuerActive" .) -}}true{{- end -}}
 {{- end -}}
 
 {{/*

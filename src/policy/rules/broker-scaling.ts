@@ -1,12 +1,15 @@
 /**
- * A change of the broker count needs a reassignment plan. Scale-down removes the highest ordinals
- * (in cp-helm-charts the broker id is the ordinal), and with them every partition replica they hold
- * unless those were moved first. Scale-up adds brokers that stay empty until partitions are moved
- * to them, so it needs a plan or an explicit acknowledgement.
+ * A change of the broker count. Scale-down removes the highest ordinals (in cp-helm-charts the
+ * broker id is the ordinal), and with them every partition replica they hold unless those were
+ * moved first. Scale-up adds brokers that stay empty until partitions are moved to them.
  *
- * The plan proves intent, not execution: that the reassignment finished is what the
- * ClusterStateProbe checks, when one is configured.
+ * With a ClusterStateProbe the live cluster is the truth for a scale-down: allowed when the removed
+ * brokers host no replica (plan or not), denied naming the partitions while they host any. Without
+ * one (or when it cannot answer and the policy fails open) a reassignment plan is the evidence: it
+ * proves intent, not execution. A scale-up with a probe is allowed with a warning (the plan can
+ * only be executed once the new brokers exist); without one it needs a plan or an acknowledgement.
  */
+import type { ClusterAnswer } from '../cluster-state';
 import { PLAN_CONFIGMAP_KEY } from '../plan-source';
 import {
   brokersIn,
@@ -14,25 +17,27 @@ import {
   partitionsOn,
   type ReassignmentPlan,
 } from '../reassignment-plan';
-import { fail, pass, subject, type Rule, type RuleContext, type RuleResult } from '../rule';
+import { fail, pass, subject, warn, type Rule, type RuleContext, type RuleResult } from '../rule';
 import { annotation, type WorkloadView } from '../workload';
+import { namedList } from './naming';
 
 export const PLAN_ANNOTATION = 'kafka-warden.io/reassignment-plan';
 export const PLAN_CONFIGMAP_ANNOTATION = 'kafka-warden.io/reassignment-plan-configmap';
 export const SCALE_UP_ACK_ANNOTATION = 'kafka-warden.io/scale-up-acknowledged';
 
 export interface BrokerScalingParameters {
-  /** When true, a scale-up needs a plan; the acknowledgement annotation is not enough. */
+  /** When true, a scale-up needs a plan; neither the acknowledgement nor a probe is enough. */
   requirePlanForScaleUp: boolean;
+  /** How many partitions a message names before "and N more". */
+  maxPartitionsNamed: number;
 }
 
-/** One replica-count change and the plan found for it. */
+/** One replica-count change. */
 interface Scaling {
   context: RuleContext<BrokerScalingParameters>;
   view: WorkloadView;
   from: number;
   to: number;
-  lookup: PlanLookup;
 }
 
 /** The sentences every message about one scale-down shares. */
@@ -47,11 +52,13 @@ type PlanLookup =
   | { status: 'invalid'; where: string; problem: string }
   | { status: 'ok'; where: string; plan: ReassignmentPlan };
 
+type HostedReplicas = ReadonlyMap<number, readonly string[]>;
+
 export const brokerScaling: Rule<BrokerScalingParameters> = {
   id: 'broker-scaling',
-  title: 'a broker count change needs a reassignment plan (or, to scale up, an acknowledgement)',
+  title: 'a broker count change needs empty brokers to remove, or a reassignment plan',
   defaultMode: 'enforce',
-  defaultParameters: { requirePlanForScaleUp: false },
+  defaultParameters: { requirePlanForScaleUp: false, maxPartitionsNamed: 10 },
   roles: ['kafka'],
   operations: ['UPDATE'],
   async evaluate(context) {
@@ -60,14 +67,8 @@ export const brokerScaling: Rule<BrokerScalingParameters> = {
     const from = previous.replicas;
     const to = current.replicas;
     if (from === to) return [pass(`broker count unchanged (${to})`)];
-    const scaling: Scaling = {
-      context,
-      view: current,
-      from,
-      to,
-      lookup: await findPlan(context, current),
-    };
-    return to < from ? [await scaleDown(scaling)] : [scaleUp(scaling)];
+    const scaling: Scaling = { context, view: current, from, to };
+    return to < from ? [await scaleDown(scaling)] : [await scaleUp(scaling)];
   },
 };
 
@@ -105,22 +106,117 @@ function parsed(where: string, text: string): PlanLookup {
     : { status: 'invalid', where, problem: result.problem };
 }
 
-async function scaleDown({ context, view, from, to, lookup }: Scaling): Promise<RuleResult> {
+async function scaleDown(scaling: Scaling): Promise<RuleResult> {
+  const { context, view, from, to } = scaling;
   const removed = range(to, from);
   const ids = list(removed);
   const change = `scale-down ${from} → ${to}`;
-  const how =
-    `To proceed: (1) generate a plan that moves every replica off brokers ${ids} ` +
-    `(kafka-reassign-partitions --bootstrap-server … --topics-to-move-json-file <all topics> ` +
-    `--broker-list ${brokerList(range(0, to))} --generate); (2) run it with --execute and wait until --verify ` +
-    `reports every reassignment complete; (3) put the plan in annotation ${PLAN_ANNOTATION} or ` +
-    `in key ${PLAN_CONFIGMAP_KEY} of a ConfigMap named by ${PLAN_CONFIGMAP_ANNOTATION}, and scale down.`;
   const why =
     `Scaling ${subject(view)} from ${from} to ${to} deletes brokers ${ids} (the highest ordinals; ` +
     `the broker id is the ordinal). Every partition replica they hold goes with them: partitions ` +
     `drop below their replication factor, and those whose replicas all sat there go offline.`;
+  const answer = await context.askCluster(
+    `listing the replicas on brokers ${ids}`,
+    (probe, signal) => probe.replicasOnBrokers(context.cluster, removed, signal),
+  );
+  const text: ScaleDownText = { change, why, how: scaleDownRemedy(context, to, answer) };
+  if (answer.status === 'answered') return liveVerdict(scaling, removed, answer.value, text);
+  if (answer.status === 'unavailable' && !answer.failOpen) {
+    return fail(
+      `${change}: cannot confirm that brokers ${ids} are empty`,
+      `${why} The live check failed (${answer.reason}), and the policy fails closed ` +
+        `(${answer.setting}: false). Retry when the cluster answers.`,
+    );
+  }
+  const live = answer.status === 'unavailable' ? answer : undefined;
+  return planVerdict(scaling, removed, await findPlan(context, view), text, live);
+}
+
+function scaleDownRemedy(
+  context: RuleContext,
+  to: number,
+  answer: ClusterAnswer<HostedReplicas>,
+): string {
+  const generate =
+    `generate a plan that moves every replica off the removed brokers: kafka-warden plan ` +
+    `--bootstrap-server <broker>:9093 --tls-dir <client keystore dir> --brokers ${to} > plan.json`;
+  const execute =
+    `run it: kafka-reassign-partitions --bootstrap-server … --reassignment-json-file plan.json ` +
+    `--execute, and wait until --verify reports every reassignment complete`;
+  if (context.hasClusterProbe && answer.status === 'answered') {
+    return `To proceed: (1) ${generate}; (2) ${execute}; (3) scale down again: kafka-warden checks the live cluster, no plan annotation is needed.`;
+  }
+  return (
+    `To proceed: (1) ${generate}; (2) ${execute}; (3) put the plan in annotation ` +
+    `${PLAN_ANNOTATION} or in key ${PLAN_CONFIGMAP_KEY} of a ConfigMap named by ` +
+    `${PLAN_CONFIGMAP_ANNOTATION}, and scale down.`
+  );
+}
+
+/** The live state decides: empty brokers may go, whatever the annotations say. */
+function liveVerdict(
+  { context, view }: Scaling,
+  removed: number[],
+  hosted: HostedReplicas,
+  { change, why, how }: ScaleDownText,
+): RuleResult {
+  const ids = list(removed);
+  const partitions = new Map<string, number[]>();
+  for (const id of removed) {
+    for (const name of hosted.get(id) ?? []) {
+      const brokers = partitions.get(name) ?? [];
+      brokers.push(id);
+      partitions.set(name, brokers);
+    }
+  }
+  if (partitions.size === 0) {
+    const planNote =
+      annotation(view, PLAN_ANNOTATION) ?? annotation(view, PLAN_CONFIGMAP_ANNOTATION);
+    return pass(
+      `${change}: the cluster confirms brokers ${ids} host no replica`,
+      `${change}: the cluster confirms brokers ${ids} host no replica` +
+        (planNote === undefined ? '' : ' (the reassignment plan annotation was not needed)') +
+        '.',
+    );
+  }
+  const replicas = [...partitions.values()].reduce((sum, brokers) => sum + brokers.length, 0);
+  const named = [...partitions.entries()]
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([name, brokers]) => `${name} (broker${brokers.length > 1 ? 's' : ''} ${list(brokers)})`);
+  const topics = new Set([...partitions.keys()].map(topicOf));
+  return fail(
+    `${change}: brokers ${ids} still host ${replicas} replica(s) of ${partitions.size} partition(s)`,
+    `${why} The cluster reports ${replicas} replica(s) of ${partitions.size} partition(s) ` +
+      `(topics ${namedList([...topics].sort(), context.parameters.maxPartitionsNamed, 'topic')}) ` +
+      `still on brokers ${ids}: ${namedList(named, context.parameters.maxPartitionsNamed, 'partition')}. ` +
+      `A reassignment has not finished, or was never run. ${how}`,
+  );
+}
+
+/** `orders-12` → `orders` (topic names may contain dashes; the partition is the last part). */
+function topicOf(name: string): string {
+  return name.slice(0, name.lastIndexOf('-'));
+}
+
+/** Without a live answer, the plan is the evidence. */
+function planVerdict(
+  { from }: Scaling,
+  removed: number[],
+  lookup: PlanLookup,
+  { change, why, how }: ScaleDownText,
+  /** Set when a probe could not answer and the policy fails open. */
+  live: { reason: string; setting: string } | undefined,
+): RuleResult {
+  const ids = list(removed);
+  const to = from - removed.length;
   if (lookup.status === 'none') {
-    return fail(`${change} removes brokers ${ids} without a reassignment plan`, `${why} ${how}`);
+    const liveNote = live
+      ? ` The live check failed (${live.reason}); without it a plan is required.`
+      : '';
+    return fail(
+      `${change} removes brokers ${ids} without a reassignment plan`,
+      `${why}${liveNote} ${how}`,
+    );
   }
   if (lookup.status === 'invalid') {
     return fail(
@@ -139,8 +235,8 @@ async function scaleDown({ context, view, from, to, lookup }: Scaling): Promise<
   if (stillThere.length > 0) {
     return fail(
       `${change}: the plan leaves replicas on brokers ${ids}`,
-      `${why} The plan in ${where} still places ${describePartitions(stillThere)} on brokers ` +
-        `${ids}. ${how}`,
+      `${why} The plan in ${where} still places ${namedList(stillThere, 5, 'partition')} on ` +
+        `brokers ${ids}. ${how}`,
     );
   }
   const unknown = [...brokersIn(plan)].filter((id) => id >= from).sort((a, b) => a - b);
@@ -152,47 +248,21 @@ async function scaleDown({ context, view, from, to, lookup }: Scaling): Promise<
     );
   }
   const planned = `${change}: the plan in ${where} moves ${plan.partitions.length} partition(s) off brokers ${ids}`;
-  return confirmEmpty(context, removed, planned, { change, why, how });
+  return live
+    ? pass(
+        planned,
+        `${planned}; the live check failed (${live.reason}), allowed on the plan because ` +
+          `${live.setting} is true.`,
+      )
+    : pass(
+        planned,
+        `${planned}. Scale down only after kafka-reassign-partitions --verify reports it complete.`,
+      );
 }
 
-/** The live check: the plan says where replicas should go; the probe says where they are. */
-async function confirmEmpty(
-  context: RuleContext,
-  removed: number[],
-  planned: string,
-  { change, why, how }: ScaleDownText,
-): Promise<RuleResult> {
-  const ids = list(removed);
-  const answer = await context.askCluster(`counting replicas on brokers ${ids}`, (probe, signal) =>
-    probe.replicasOnBrokers(context.cluster, removed, signal),
-  );
-  if (answer.status === 'no-probe') {
-    return pass(
-      planned,
-      `${planned}. Scale down only after kafka-reassign-partitions --verify reports it complete.`,
-    );
-  }
-  if (answer.status === 'unavailable') {
-    const note = `the live check failed (${answer.reason})`;
-    return answer.failOpen
-      ? pass(planned, `${planned}; ${note}, allowed because clusterState.failOpen is true.`)
-      : fail(
-          `${change}: cannot confirm that brokers ${ids} are empty`,
-          `${why} The plan is valid but ${note}, and the policy fails closed ` +
-            `(clusterState.failOpen: false). Retry when the cluster answers.`,
-        );
-  }
-  const hosted = removed.reduce((sum, id) => sum + (answer.value.get(id) ?? 0), 0);
-  if (hosted === 0) return pass(planned, `${planned}; the cluster confirms they host no replica.`);
-  return fail(
-    `${change}: brokers ${ids} still host ${hosted} replica(s)`,
-    `${why} The plan is valid, but the cluster reports ${hosted} replica(s) still on ` +
-      `brokers ${ids}: the reassignment has not finished (or was never run). Run it with ` +
-      `--execute and scale down once --verify reports it complete. ${how}`,
-  );
-}
-
-function scaleUp({ context, view, from, to, lookup }: Scaling): RuleResult {
+async function scaleUp(scaling: Scaling): Promise<RuleResult> {
+  const { context, view, from, to } = scaling;
+  const lookup = await findPlan(context, view);
   const added = range(from, to);
   const ids = list(added);
   const change = `scale-up ${from} → ${to}`;
@@ -201,12 +271,15 @@ function scaleUp({ context, view, from, to, lookup }: Scaling): RuleResult {
     `Scaling ${subject(view)} from ${from} to ${to} adds brokers ${ids}, which start empty: Kafka ` +
     `never moves existing partitions by itself, so they take no load (only new partitions land ` +
     `there) while the cluster looks bigger than it is.`;
+  const generate =
+    `kafka-warden plan --bootstrap-server <broker>:9093 --tls-dir <client keystore dir> ` +
+    `--brokers ${to} > plan.json`;
   const how =
-    `To proceed: generate a plan that spreads partitions onto brokers ${ids} ` +
-    `(kafka-reassign-partitions --bootstrap-server … --topics-to-move-json-file <topics> ` +
-    `--broker-list ${brokerList(range(0, to))} --generate), put it in ` +
-    `annotation ${PLAN_ANNOTATION} or in key ${PLAN_CONFIGMAP_KEY} of a ConfigMap named by ` +
-    `${PLAN_CONFIGMAP_ANNOTATION}, and run it with --execute once the new brokers are Ready` +
+    `To proceed: generate a plan that spreads partitions onto brokers ${ids} (${generate}, ` +
+    `once the new brokers are Ready; or kafka-reassign-partitions --generate with --broker-list ` +
+    `${brokerList(range(0, to))}), put it in annotation ${PLAN_ANNOTATION} or in key ` +
+    `${PLAN_CONFIGMAP_KEY} of a ConfigMap named by ${PLAN_CONFIGMAP_ANNOTATION}, and run it with ` +
+    `kafka-reassign-partitions --execute once the new brokers are Ready` +
     (planOnly
       ? ' (this policy requires a plan).'
       : `; or, if the new brokers are meant for new topics only, annotate ` +
@@ -241,6 +314,16 @@ function scaleUp({ context, view, from, to, lookup }: Scaling): RuleResult {
   }
   const ack = annotation(view, SCALE_UP_ACK_ANNOTATION);
   if (ack && !planOnly) return pass(`${change} acknowledged: ${ack}`);
+  if (context.hasClusterProbe && !planOnly && ack !== '') {
+    // A plan onto brokers that do not exist yet cannot be executed; with the live cluster in view
+    // the plan is generated once they are Ready, so the change only needs saying.
+    return warn(
+      `${change}: brokers ${ids} stay empty until a reassignment (kafka-warden plan --brokers ${to})`,
+      `${why} Once brokers ${ids} are Ready, move partitions onto them: ${generate}, then ` +
+        `kafka-reassign-partitions --bootstrap-server … --reassignment-json-file plan.json ` +
+        `--execute, and --verify until complete.`,
+    );
+  }
   const ackNote =
     ack === ''
       ? ` Annotation ${SCALE_UP_ACK_ANNOTATION} is present but empty: it needs the reason as its value.`
@@ -264,9 +347,4 @@ function list(ids: readonly number[]): string {
 /** The form kafka-reassign-partitions --broker-list takes. */
 function brokerList(ids: readonly number[]): string {
   return ids.join(',');
-}
-
-function describePartitions(names: readonly string[]): string {
-  const shown = names.slice(0, 5).join(', ');
-  return names.length > 5 ? `${shown} and ${names.length - 5} more partition(s)` : shown;
 }

@@ -5,6 +5,7 @@ import { configSanity } from './config-sanity';
 import { deleteProtection } from './delete-protection';
 import { kafkaVersion } from './kafka-version';
 import { orderedReady } from './ordered-ready';
+import { rollingRestart } from './rolling-restart';
 import { updateStrategy } from './update-strategy';
 import { zookeeperEnsemble } from './zookeeper-ensemble';
 
@@ -12,6 +13,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
   orderedReady,
   updateStrategy,
   brokerScaling,
+  rollingRestart,
   zookeeperEnsemble,
   kafkaVersion,
   deleteProtection,

@@ -513,7 +513,13 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
     });
 
     it('runs with --no-kube and no service account token when it needs no API access', () => {
-      const offline = render({ major, values: { rbac: { readPlanConfigMaps: false } } });
+      const offline = render({
+        major,
+        values: {
+          rbac: { readPlanConfigMaps: false },
+          webhooks: { validating: { scaleSubresource: false } },
+        },
+      });
       expect(container(offline).args).toContain('--no-kube');
       expect(
         find<Deployment>(offline, 'Deployment').spec.template.spec.automountServiceAccountToken,
@@ -526,7 +532,11 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       expect(main.args.filter((a) => a.startsWith('--issue'))).toEqual([]);
       const issuing = render({
         major,
-        values: { kafkaNamespaces: ['kafka', 'kafka-dev'], rbac: { readPlanConfigMaps: false } },
+        values: {
+          kafkaNamespaces: ['kafka', 'kafka-dev'],
+          rbac: { readPlanConfigMaps: false },
+          webhooks: { validating: { scaleSubresource: false } },
+        },
       });
       expect(container(issuing).args.slice(8)).toEqual([
         '--issue-secrets',
@@ -576,14 +586,20 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
   describe('RBAC: exactly the least-privilege set', () => {
     const issuer = (ns: string) => [
       `${ns}: apps/statefulsets list`,
+      // The pod template hash after a renewal; never update (a PUT of the whole object).
+      `${ns}: apps/statefulsets patch`,
       `${ns}: apps/statefulsets watch`,
       `${ns}: core/secrets create`,
       `${ns}: core/secrets get`,
+      // Client Secret requests, listed and watched by label.
+      `${ns}: core/secrets list`,
       `${ns}: core/secrets update`,
+      `${ns}: core/secrets watch`,
     ];
 
-    it('default: get ConfigMaps cluster-wide, nothing else (the issuer has no namespace yet)', () => {
-      expect(grants(objects)).toEqual(['*: core/configmaps get']);
+    it('default: get ConfigMaps and StatefulSets cluster-wide, nothing else (the issuer has no namespace yet)', () => {
+      // StatefulSets: `kubectl scale` sends a Scale; the server reads the StatefulSet to judge it.
+      expect(grants(objects)).toEqual(['*: apps/statefulsets get', '*: core/configmaps get']);
       expect(find(objects, 'ClusterRoleBinding')).toMatchObject({
         roleRef: { kind: 'ClusterRole', name: 'kafka-warden' },
         subjects: [{ kind: 'ServiceAccount', name: 'kafka-warden', namespace: 'kafka-warden' }],
@@ -596,8 +612,10 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
         [
           ...issuer('kafka'),
           'kafka: core/configmaps get',
+          'kafka: apps/statefulsets get',
           ...issuer('kafka-dev'),
           'kafka-dev: core/configmaps get',
+          'kafka-dev: apps/statefulsets get',
           'kafka-warden: core/secrets get [kafka-warden-ca]',
         ].sort(),
       );
@@ -612,12 +630,24 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       ).toEqual(['kafka', 'kafka-dev', 'kafka-warden']);
     });
 
-    it('without the Secret issuer: only the plan read', () => {
+    it('without the Secret issuer: only the plan read and the StatefulSet read for kubectl scale', () => {
       const noIssuer = render({
         major,
         values: { kafkaNamespaces: ['kafka'], secretIssuer: { enabled: false } },
       });
-      expect(grants(noIssuer)).toEqual(['kafka: core/configmaps get']);
+      expect(grants(noIssuer)).toEqual([
+        'kafka: apps/statefulsets get',
+        'kafka: core/configmaps get',
+      ]);
+      const noScale = render({
+        major,
+        values: {
+          kafkaNamespaces: ['kafka'],
+          secretIssuer: { enabled: false },
+          webhooks: { validating: { scaleSubresource: false } },
+        },
+      });
+      expect(grants(noScale)).toEqual(['kafka: core/configmaps get']);
     });
 
     it('the issuer cluster-wide only when asked for', () => {
@@ -625,6 +655,7 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       expect(grants(wide)).toEqual(
         [
           ...issuer('*'),
+          '*: apps/statefulsets get',
           '*: core/configmaps get',
           'kafka-warden: core/secrets get [kafka-warden-ca]',
         ].sort(),

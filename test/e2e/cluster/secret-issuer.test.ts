@@ -1,9 +1,13 @@
 /**
  * The Secret issuer of `kafka-warden serve --issue-secrets` (src/kube/secret-issuer.ts) against a
  * real API server, two replicas at once: every assertion reads the Secrets back from the API server.
- * No webhooks are registered here (webhooks.test.ts covers them with the issuer on); StatefulSets
- * are created directly from the stock chart's render.
+ * StatefulSets are created directly from the stock chart's render. The webhooks are registered for
+ * one scenario only (the roll patch judged by the validating webhook); webhooks.test.ts covers them
+ * with the issuer on.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   apiRequest,
   eventually,
@@ -13,23 +17,31 @@ import {
 import {
   createCaSecret,
   createNamespace,
+  deleteWebhooks,
   get,
   kafkaStatefulSet,
   list,
   mergePatch,
+  registerWebhooks,
   stockObject,
   type KubeObj,
 } from '../../support/cluster-kube';
 import { counter, startClusterServe, type ClusterServe } from '../../support/cluster-serve';
 import {
   certificatesFromPem,
+  commonNameOf,
   filesFromSecret,
   fingerprint,
+  issueMaterial,
   loadCa,
   rotateMaterial,
   toSecret,
   type CaPem,
 } from '../../../src/tls';
+import { isSignedBy, organizationalUnitOf } from '../../../src/tls/certificates';
+import { passwordsFromFiles } from '../../../src/tls/passwords';
+import { decodeKeystore, decodeTruststore } from '../../../src/tls/pkcs12';
+import { runHandshakes, runTool } from '../jvm/jvm';
 
 const PLATFORM = 'kafka-warden-system';
 const CA = 'kafka-warden-ca';
@@ -47,7 +59,18 @@ const A = {
   trusted: 'kafka-warden.io/tls-trusted-ca-fingerprints',
   sans: 'kafka-warden.io/tls-subject-alt-names',
   hash: 'kafka-warden.io/tls-content-hash',
+  rollPending: 'kafka-warden.io/tls-roll-pending',
+  subject: 'kafka-warden.io/tls-subject',
 };
+const REQUEST_LABEL = { 'kafka-warden.io/client-tls': 'true' };
+const CLUSTER_ANNOTATION = 'kafka-warden.io/kafka-cluster';
+
+interface StatefulSetState {
+  generation: number;
+  templateHash: string | undefined;
+  updateRevision: string | undefined;
+  managers: string[];
+}
 
 let cp: ControlPlane;
 const replicas: ClusterServe[] = [];
@@ -75,6 +98,70 @@ async function createStatefulSet(sts: KubeObj): Promise<void> {
     sts,
   );
   expect(res.status).toBe(201);
+}
+
+const stsPath = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/statefulsets/${name}`;
+
+async function statefulSetState(ns: string, name: string): Promise<StatefulSetState> {
+  const sts = (await get(cp, stsPath(ns, name))) as KubeObj & {
+    metadata: { generation: number; managedFields?: { manager: string }[] };
+    spec: { template: { metadata: { annotations?: Record<string, string> } } };
+    status?: { updateRevision?: string };
+  };
+  return {
+    generation: sts.metadata.generation,
+    templateHash: sts.spec.template.metadata.annotations?.[A.hash],
+    updateRevision: sts.status?.updateRevision,
+    managers: (sts.metadata.managedFields ?? []).map((f) => f.manager),
+  };
+}
+
+/** The StatefulSet controller has computed the revision of the current template. */
+async function settledRevision(ns: string, name: string): Promise<StatefulSetState> {
+  return eventually(
+    `StatefulSet ${ns}/${name} to report its update revision`,
+    async () => {
+      const state = await statefulSetState(ns, name);
+      return state.updateRevision ? state : undefined;
+    },
+    30_000,
+  );
+}
+
+/**
+ * Replaces the broker Secret's material, as `certs rotate` would, with a certificate valid for 10
+ * days: inside the 30-day renewal window, so the issuer renews it on its next pass. Returns the hash written.
+ */
+async function forceIntoRenewalWindow(ns: string, cluster: string, ca: CaPem): Promise<string> {
+  const name = `${cluster}-broker-tls`;
+  const current = await secretOf(ns, name);
+  const material = await issueMaterial('broker', {
+    ca: loadCa(ca, { certificate: 'ca.crt', key: 'ca.key' }, new Date()),
+    commonName: cluster,
+    subjectAltNames: current.metadata.annotations?.[A.sans]?.split(',') ?? [],
+    days: 10,
+  });
+  const manifest = toSecret(material, {
+    name,
+    namespace: ns,
+    labels: current.metadata.labels ?? {},
+  });
+  const put = await apiRequest(cp, 'PUT', secretPath(ns, name), {
+    ...manifest,
+    metadata: { ...manifest.metadata, resourceVersion: current.metadata.resourceVersion },
+  });
+  expect(put.status).toBe(200);
+  return manifest.metadata.annotations[A.hash] as string;
+}
+
+/** The six files of a Secret in a fresh directory (mode 0600), as a pod would mount them. */
+function materialDir(secret: KubeObj, dirs: string[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kw-issued-'));
+  dirs.push(dir);
+  for (const [file, data] of Object.entries(filesFromSecret(secret, 'the Secret'))) {
+    writeFileSync(path.join(dir, file), data, { mode: 0o600 });
+  }
+  return dir;
 }
 
 /** Log lines of every replica with this message about this Secret. */
@@ -271,6 +358,296 @@ describe('with the CA', () => {
       ).length,
     ).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  test('(a) a renewal rolls the brokers: template hash = new content hash, a new revision, once', async () => {
+    await createNamespace(cp, 'kw-roll');
+    await createStatefulSet(kafkaStatefulSet('kw-roll', 'roll-kafka'));
+    const issued = await secretOf('kw-roll', 'roll-kafka-broker-tls');
+    await passes(2);
+    // First issuance: no broker ran on anything older, so no roll.
+    const before = await settledRevision('kw-roll', 'roll-kafka');
+    expect(before.templateHash).toBeUndefined();
+    expect(before.generation).toBe(1);
+    expect(issued.metadata.annotations?.[A.rollPending]).toBeUndefined();
+
+    const handWritten = await forceIntoRenewalWindow('kw-roll', 'roll-kafka', firstCa);
+    const rolled = await eventually(
+      'the pod template to carry the renewed Secret’s hash and a new update revision',
+      async () => {
+        const secret = await get(cp, secretPath('kw-roll', 'roll-kafka-broker-tls'));
+        const hash = secret?.metadata.annotations?.[A.hash];
+        const state = await statefulSetState('kw-roll', 'roll-kafka');
+        // Cleared after the patch: read before the StatefulSet, it may still be there.
+        return hash &&
+          hash !== handWritten &&
+          secret?.metadata.annotations?.[A.rollPending] === undefined &&
+          state.templateHash === hash &&
+          state.updateRevision &&
+          state.updateRevision !== before.updateRevision
+          ? { secret, state }
+          : undefined;
+      },
+      30_000,
+    );
+    expect(rolled.secret?.metadata.annotations?.[A.rollPending]).toBeUndefined();
+    expect(rolled.state.generation).toBe(2);
+    expect(rolled.state.managers).toContain('kafka-warden');
+    const renewals = events('renewed', 'kw-roll', 'roll-kafka-broker-tls');
+    expect(renewals.map((l) => l.reason)).toEqual(['expiring']);
+
+    // Both replicas keep passing: nothing is patched again, no second revision.
+    await passes(3);
+    const after = await statefulSetState('kw-roll', 'roll-kafka');
+    expect(after.generation).toBe(2);
+    expect(after.updateRevision).toBe(rolled.state.updateRevision);
+    const rolls = replicas
+      .flatMap((r) => r.logLines())
+      .filter(
+        (l) =>
+          l.msg === 'rolling the brokers onto the renewed Secret' && l.statefulset === 'roll-kafka',
+      );
+    expect(rolls).toHaveLength(1);
+    expect(rolls[0]?.hash).toBe(rolled.state.templateHash);
+  }, 120_000);
+
+  test('(a) the validating webhook judges the roll patch: refused, retried with backoff, rolled once allowed', async () => {
+    await createNamespace(cp, 'kw-guarded');
+    const sts = kafkaStatefulSet('kw-guarded', 'guarded-kafka');
+    (sts.spec as Record<string, unknown>).updateStrategy = { type: 'OnDelete' };
+    // Created before the webhooks exist: the update-strategy rule would refuse OnDelete.
+    await createStatefulSet(sts);
+    await secretOf('kw-guarded', 'guarded-kafka-broker-tls');
+    const judge = replicas[0] as ClusterServe;
+    await registerWebhooks(cp, judge.port, judge.caPem);
+    try {
+      const before = await settledRevision('kw-guarded', 'guarded-kafka');
+      await forceIntoRenewalWindow('kw-guarded', 'guarded-kafka', firstCa);
+      const refusal =
+        'the patch that rolls the brokers onto the renewed Secret was refused; retrying later';
+      const refusalsOf = () =>
+        replicas
+          .flatMap((r) => r.logLines())
+          .filter((l) => l.msg === refusal && l.statefulset === 'guarded-kafka');
+      const refused = await eventually(
+        'a refused roll patch in the log',
+        () => Promise.resolve(refusalsOf()[0]),
+        30_000,
+      );
+      const firstRefusal = Date.now();
+      expect(String(refused.problem)).toMatch(/denied the request/);
+      expect(String(refused.problem)).toMatch(/OnDelete/);
+      // The mark stays on the renewed Secret; the template is unchanged.
+      const marked = await secretOf('kw-guarded', 'guarded-kafka-broker-tls');
+      expect(marked.metadata.annotations?.[A.rollPending]).toBe(
+        marked.metadata.annotations?.[A.hash],
+      );
+      const passesBefore = await Promise.all(
+        replicas.map((r) => counter(r, 'kafka_warden_issuer_passes_total')),
+      );
+      await passes(8);
+      const passesAfter = await Promise.all(
+        replicas.map((r) => counter(r, 'kafka_warden_issuer_passes_total')),
+      );
+      const passCount = passesAfter.reduce((sum, n, i) => sum + n - (passesBefore[i] ?? 0), 0);
+      // Backoff from the 1 s interval, doubling: attempts at 0, 1, 3, 7, 15 s … per replica, not
+      // one per pass (each replica passes every second, and on every watch event besides).
+      const seconds = (Date.now() - firstRefusal) / 1000 + 1;
+      // (+1 per replica: a pass may land just after a backoff ends, before this window opened.)
+      const allowed = replicas.length * (Math.floor(Math.log2(seconds + 1)) + 2);
+      const attempts = refusalsOf().length;
+      console.log(
+        `roll patch refused: ${attempts} attempts by ${replicas.length} replicas over ${seconds.toFixed(1)} s and ${passCount} passes`,
+      );
+      expect(attempts).toBeLessThanOrEqual(allowed);
+      expect(attempts).toBeLessThan(passCount);
+      expect((await statefulSetState('kw-guarded', 'guarded-kafka')).generation).toBe(
+        before.generation,
+      );
+
+      // The reason goes: the StatefulSet is made RollingUpdate (allowed), a new generation, and
+      // the issuer patches at once instead of waiting out its backoff.
+      const fixed = await mergePatch(cp, stsPath('kw-guarded', 'guarded-kafka'), {
+        spec: { updateStrategy: { type: 'RollingUpdate', onDelete: null } },
+      });
+      expect(fixed.status).toBe(200);
+      const hash = marked.metadata.annotations?.[A.hash];
+      const rolled = await eventually(
+        'the roll patch, now allowed by the webhook',
+        async () => {
+          const state = await statefulSetState('kw-guarded', 'guarded-kafka');
+          return state.templateHash === hash ? state : undefined;
+        },
+        30_000,
+      );
+      expect(rolled.generation).toBe(before.generation + 2);
+      await eventually('the roll mark cleared', async () => {
+        const secret = await get(cp, secretPath('kw-guarded', 'guarded-kafka-broker-tls'));
+        return secret && secret.metadata.annotations?.[A.rollPending] === undefined
+          ? true
+          : undefined;
+      });
+    } finally {
+      await deleteWebhooks(cp);
+    }
+  }, 120_000);
+
+  test('(b) a labelled client Secret is filled with material the JVM accepts; an unlabelled one is left alone', async () => {
+    const asked = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: {
+        name: 'alice-tls',
+        namespace: 'kw-race',
+        labels: { ...REQUEST_LABEL, team: 'a' },
+        annotations: { [CLUSTER_ANNOTATION]: 'race-kafka', 'kafka-warden.io/client-name': 'alice' },
+      },
+      stringData: { 'client.properties': 'security.protocol=SSL\n' },
+    };
+    const unlabelled = {
+      ...asked,
+      metadata: {
+        name: 'bob-tls',
+        namespace: 'kw-race',
+        annotations: { [CLUSTER_ANNOTATION]: 'race-kafka' },
+      },
+    };
+    for (const secret of [asked, unlabelled]) {
+      expect(
+        (await apiRequest(cp, 'POST', '/api/v1/namespaces/kw-race/secrets', secret)).status,
+      ).toBe(201);
+    }
+    // A server-side dry run of a request persists nothing, so nothing is ever issued for it.
+    const dry = await apiRequest(cp, 'POST', '/api/v1/namespaces/kw-race/secrets?dryRun=All', {
+      ...asked,
+      metadata: { ...asked.metadata, name: 'dry-tls' },
+    });
+    expect(dry.status).toBe(201);
+
+    const alice = await eventually(
+      'the client Secret request filled',
+      async () => {
+        const secret = await get(cp, secretPath('kw-race', 'alice-tls'));
+        return secret?.data?.['kafka.keystore.p12'] ? secret : undefined;
+      },
+      30_000,
+    );
+    expect(Object.keys(alice.data ?? {}).sort()).toEqual(['client.properties', ...SIX_KEYS].sort());
+    expect(Buffer.from(alice.data?.['client.properties'] ?? '', 'base64').toString()).toBe(
+      'security.protocol=SSL\n',
+    );
+    expect(alice.metadata.labels).toEqual({ ...REQUEST_LABEL, team: 'a' });
+    expect(alice.metadata.annotations?.[A.subject]).toBe('CN=alice,OU=kw-race');
+    expect(alice.metadata.annotations?.[A.kind]).toBe('client');
+    expect(alice.metadata.annotations?.[A.ca]).toBe(caFingerprint);
+    expect(
+      Date.parse(alice.metadata.annotations?.['kafka-warden.io/tls-not-after'] ?? ''),
+    ).toBeGreaterThan(Date.now());
+
+    // node-forge: the key with its chain to the CA, the CA as the trusted entry.
+    const files = filesFromSecret(alice, 'alice-tls');
+    const passwords = passwordsFromFiles(files, 'alice-tls');
+    const keystore = decodeKeystore(
+      files['kafka.keystore.p12'] as Buffer,
+      passwords.keystore,
+      'ks',
+    );
+    const [leaf, issuer] = keystore.chain;
+    expect(commonNameOf(leaf!)).toBe('alice');
+    expect(organizationalUnitOf(leaf!)).toBe('kw-race');
+    const caCert = certificatesFromPem(firstCa.certificate, 'ca')[0]!;
+    expect(isSignedBy(leaf!, caCert)).toBe(true);
+    expect(fingerprint(issuer!)).toBe(caFingerprint);
+    expect(
+      decodeTruststore(files['kafka.truststore.p12'] as Buffer, passwords.truststore, 'ts').map(
+        (e) => fingerprint(e.certificate),
+      ),
+    ).toEqual([caFingerprint]);
+
+    // The JVM: keytool lists the private key entry under the principal Kafka will see, and a JSSE
+    // handshake with client authentication required succeeds against the cluster's broker Secret.
+    const dirs: string[] = [];
+    try {
+      const clientDir = materialDir(alice, dirs);
+      const brokerDir = materialDir(await secretOf('kw-race', 'race-kafka-broker-tls'), dirs);
+      const list = runTool('keytool', [
+        '-list',
+        '-v',
+        '-storetype',
+        'PKCS12',
+        '-keystore',
+        path.join(clientDir, 'kafka.keystore.p12'),
+        '-storepass:file',
+        path.join(clientDir, 'keystore-credentials'),
+      ]);
+      expect(list.status).toBe(0);
+      expect(list.stdout).toMatch(/Entry type: PrivateKeyEntry/);
+      expect(list.stdout).toMatch(/Owner: CN=alice, OU=kw-race/);
+      const results = runHandshakes([
+        {
+          id: 'alice-to-broker',
+          protocol: 'TLSv1.3',
+          serverDir: brokerDir,
+          clientKeyDir: clientDir,
+          clientTrustDir: clientDir,
+          host: 'race-kafka-0.race-kafka-headless.kw-race.svc.cluster.local',
+        },
+      ]);
+      expect(results.get('alice-to-broker')).toEqual({ ok: true, detail: '' });
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+
+    // Left alone: the unlabelled one (never even listed), and the dry run never existed.
+    await passes(2);
+    const bob = await secretOf('kw-race', 'bob-tls');
+    expect(Object.keys(bob.data ?? {})).toEqual(['client.properties']);
+    expect(bob.metadata.annotations?.[A.hash]).toBeUndefined();
+    expect(await get(cp, secretPath('kw-race', 'dry-tls'))).toBeUndefined();
+    // Filled once, by one replica; the next passes found it current.
+    expect(events('issued', 'kw-race', 'alice-tls')).toHaveLength(1);
+    expect((await secretOf('kw-race', 'alice-tls')).metadata.resourceVersion).toBe(
+      alice.metadata.resourceVersion,
+    );
+  }, 120_000);
+
+  test('(b) a request from another namespace waits for the StatefulSet to consent', async () => {
+    await createNamespace(cp, 'kw-team');
+    const ask = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'app-tls',
+        namespace: 'kw-team',
+        labels: REQUEST_LABEL,
+        annotations: { [CLUSTER_ANNOTATION]: 'kw-race/race-kafka' },
+      },
+    };
+    expect((await apiRequest(cp, 'POST', '/api/v1/namespaces/kw-team/secrets', ask)).status).toBe(
+      201,
+    );
+    await passes(2);
+    expect((await secretOf('kw-team', 'app-tls')).data).toBeUndefined();
+    const refusals = replicas
+      .flatMap((r) => r.logLines())
+      .filter((l) => l.namespace === 'kw-team' && String(l.msg).includes('must list it'));
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+
+    const consent = await mergePatch(cp, stsPath('kw-race', 'race-kafka'), {
+      metadata: { annotations: { 'kafka-warden.io/client-tls-namespaces': 'kw-team' } },
+    });
+    expect(consent.status).toBe(200);
+    const filled = await eventually(
+      'the request from kw-team filled',
+      async () => {
+        const secret = await get(cp, secretPath('kw-team', 'app-tls'));
+        return secret?.metadata.annotations?.[A.subject] ? secret : undefined;
+      },
+      30_000,
+    );
+    expect(filled.metadata.annotations?.[A.subject]).toBe('CN=app-tls,OU=kw-team');
+    expect(Object.keys(filled.data ?? {}).sort()).toEqual(SIX_KEYS);
+  }, 90_000);
 
   test('a new CA: not applied before the truststore trusts it; after that step, signed by it', async () => {
     const path = secretPath('kw-race', 'race-kafka-broker-tls');

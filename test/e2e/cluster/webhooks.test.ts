@@ -8,6 +8,7 @@
  *
  * Scenarios run in file order and share one control plane: d (webhook down) stops serve, so it is last.
  */
+import { issueMaterial, loadCa, toSecret, type CaPem } from '../../../src/tls';
 import {
   apiRequest,
   eventually,
@@ -78,6 +79,7 @@ const DENIED = 'admission webhook "policy.kafka-warden.io" denied the request';
 
 let cp: ControlPlane;
 let serve: ClusterServe;
+let caPem: CaPem;
 const helm: Partial<Record<3 | 4, ClusterHelm>> = {};
 const pdbFix = pdbApiVersionPostRenderer();
 const started = Date.now();
@@ -157,7 +159,7 @@ beforeAll(async () => {
   cp = await startControlPlane();
   console.log(`control plane ready in ${(cp.timings.totalMs / 1000).toFixed(1)} s`);
   await createNamespace(cp, PLATFORM);
-  await createCaSecret(cp, PLATFORM, CA);
+  caPem = await createCaSecret(cp, PLATFORM, CA);
   serve = await startClusterServe(cp, [
     '--issue-secrets',
     '--ca-secret',
@@ -349,6 +351,26 @@ describe('c. helm upgrade: unsafe changes refused by the validating webhook, saf
     }
   }, 180_000);
 
+  test('kubectl scale (statefulsets/scale) 3 → 2 and 3 → 1: denied by broker-scaling; the StatefulSet keeps 3', async () => {
+    for (const replicas of [2, 1]) {
+      // What `kubectl scale statefulset --replicas=N` sends: a merge patch of the Scale subresource.
+      const res = await mergePatch(cp, `${stsPath(ns)}/scale`, { spec: { replicas } });
+      expect(res.status).toBe(403);
+      const message = JSON.stringify(res.body);
+      expect(message).toContain(
+        `kafka-warden denied UPDATE of StatefulSet ${ns}/${KAFKA_STS} (through its scale subresource)`,
+      );
+      expect(message).toContain('[broker-scaling]');
+      expect(message).toContain(`from 3 to ${replicas}`);
+    }
+    expect((await get<StatefulSet>(cp, stsPath(ns)))?.spec.replicas).toBe(3);
+    // A dry run is judged the same way and changes nothing.
+    const dryRun = await mergePatch(cp, `${stsPath(ns)}/scale?dryRun=All`, {
+      spec: { replicas: 2 },
+    });
+    expect(dryRun.status).toBe(403);
+  }, 60_000);
+
   test('updateStrategy OnDelete: denied by update-strategy', async () => {
     const run = await upgrade(3, ns, '0.6.1', [
       '--set',
@@ -539,6 +561,95 @@ describe('e. a server-side dry run has no side effects', () => {
     ).toEqual([]);
     expect(secrets.map((s) => s.metadata.name)).toEqual([]);
   }, 90_000);
+});
+
+describe('f. a renewal rolls the brokers, and helm upgrade keeps the roll', () => {
+  const HASH = 'kafka-warden.io/tls-content-hash';
+  const PENDING = 'kafka-warden.io/tls-roll-pending';
+  const templateState = async (ns: string) => {
+    const sts = (await get<StatefulSet>(cp, stsPath(ns))) as StatefulSet & {
+      metadata: { generation: number };
+    };
+    return {
+      generation: sts.metadata.generation,
+      hash: sts.spec.template.metadata?.annotations?.[HASH],
+      broker: sts.spec.template.spec.containers.find((c) => c.name === 'cp-kafka-broker'),
+    };
+  };
+
+  test.each([3, 4] as const)(
+    'Helm %i: the issuer patches the template hash after a renewal; a later helm upgrade with the post-renderer keeps it',
+    async (major) => {
+      const ns = `kw-a-helm${major}`; // installed in a, with the post-renderer (tls.contentHash null)
+      const name = `${KAFKA_STS}-broker-tls`;
+      const current = (await get(cp, secretPath(ns, name))) as KubeObj;
+      expect((await templateState(ns)).hash).toBeUndefined();
+      // Material valid for 10 days: inside the renewal window, so the issuer renews it at once.
+      const material = await issueMaterial('broker', {
+        ca: loadCa(caPem, { certificate: 'ca.crt', key: 'ca.key' }, new Date()),
+        commonName: KAFKA_STS,
+        subjectAltNames:
+          current.metadata.annotations?.['kafka-warden.io/tls-subject-alt-names']?.split(',') ?? [],
+        days: 10,
+      });
+      const manifest = toSecret(material, {
+        name,
+        namespace: ns,
+        labels: current.metadata.labels ?? {},
+      });
+      const put = await apiRequest(cp, 'PUT', secretPath(ns, name), {
+        ...manifest,
+        metadata: { ...manifest.metadata, resourceVersion: current.metadata.resourceVersion },
+      });
+      expect(put.status).toBe(200);
+      const handWritten = manifest.metadata.annotations[HASH];
+      const rolled = await eventually(
+        'the renewal and the roll patch (through the validating webhook)',
+        async () => {
+          const secret = await get(cp, secretPath(ns, name));
+          const hash = secret?.metadata.annotations?.[HASH];
+          const state = await templateState(ns);
+          return hash &&
+            hash !== handWritten &&
+            secret?.metadata.annotations?.[PENDING] === undefined &&
+            state.hash === hash
+            ? state
+            : undefined;
+        },
+        30_000,
+      );
+
+      // An ordinary upgrade that changes the broker template: Helm 3's three-way merge and Helm 4's
+      // apply leave an annotation the chart never rendered alone, so no roll back to an old value.
+      const upgraded = await h(major).run([
+        'upgrade',
+        RELEASE,
+        chartPackage('0.6.1'),
+        '-n',
+        ns,
+        '-f',
+        kafkaZkOnlyValues(),
+        '--set-string',
+        'cp-kafka.customEnv.KW_E2E_ROLL=after-renewal',
+        ...h(major).wardenPostRenderer(),
+      ]);
+      expect(output(upgraded)).toContain('STATUS: deployed');
+      const after = await templateState(ns);
+      expect(env(after.broker, 'KW_E2E_ROLL')).toBe('after-renewal');
+      expect(after.hash).toBe(rolled.hash);
+      expect(after.generation).toBe(rolled.generation + 1);
+      // And the issuer has nothing more to do: no patch, no renewal.
+      await issuerPasses(2);
+      expect((await templateState(ns)).generation).toBe(after.generation);
+      const rolls = serve
+        .logLines()
+        .filter(
+          (l) => l.msg === 'rolling the brokers onto the renewed Secret' && l.namespace === ns,
+        );
+      expect(rolls).toHaveLength(1);
+    },
+    180_000,
+  );
 });
 
 describe('d. the webhook is down', () => {

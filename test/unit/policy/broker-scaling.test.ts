@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../../src/core/k8s-types';
 import { parsePolicy } from '../../../src/config/load-policy';
 import type { ClusterRef, ClusterStateProbe } from '../../../src/policy/cluster-state';
-import type { EngineOptions } from '../../../src/policy/engine';
+import { evaluate, type EngineOptions } from '../../../src/policy/engine';
 import { configMapPlanSource, type PlanSource } from '../../../src/policy/plan-source';
 import { findingOf, findingsOf, kafka, update, zookeeper } from './fixtures';
 
@@ -46,7 +46,8 @@ const CASES: [
     [
       'deletes brokers 3, 4',
       'offline',
-      '--broker-list 0,1,2',
+      'kafka-warden plan --bootstrap-server',
+      '--brokers 3',
       '--execute',
       '--verify',
       PLAN,
@@ -260,14 +261,18 @@ describe('rule broker-scaling', () => {
 });
 
 describe('rule broker-scaling with a cluster-state probe', () => {
-  const scaleDown = update(brokers(5), brokers(3, { [PLAN]: OFF_3_AND_4 }));
+  const scaleDownWithPlan = update(brokers(5), brokers(3, { [PLAN]: OFF_3_AND_4 }));
+  const scaleDown = update(brokers(5), brokers(3));
 
   function probe(
-    replicas: (ids: readonly number[], signal: AbortSignal) => Promise<ReadonlyMap<number, number>>,
+    replicas: (
+      ids: readonly number[],
+      signal: AbortSignal,
+    ) => Promise<ReadonlyMap<number, readonly string[]>>,
   ) {
     const asked: { cluster: ClusterRef; ids: readonly number[] }[] = [];
     const clusterState: ClusterStateProbe = {
-      underReplicatedPartitions: () => Promise.resolve(0),
+      partitionHealth: () => Promise.reject(new Error('not asked in these tests')),
       replicasOnBrokers: (cluster, ids, signal) => {
         asked.push({ cluster, ids });
         return replicas(ids, signal);
@@ -278,9 +283,9 @@ describe('rule broker-scaling with a cluster-state probe', () => {
 
   test('asks about exactly the removed brokers of this cluster, and allows when they are empty', async () => {
     const { clusterState, asked } = probe(() => Promise.resolve(new Map()));
-    const finding = await findingOf('broker-scaling', scaleDown, { clusterState });
+    const finding = await findingOf('broker-scaling', scaleDownWithPlan, { clusterState });
     expect(finding.outcome).toBe('pass');
-    expect(finding.message).toContain('the cluster confirms they host no replica');
+    expect(finding.message).toContain('the cluster confirms brokers 3, 4 host no replica');
     expect(asked).toEqual([
       {
         cluster: {
@@ -293,18 +298,64 @@ describe('rule broker-scaling with a cluster-state probe', () => {
     ]);
   });
 
-  test('given removed brokers that still host replicas, denies even with a valid plan', async () => {
-    const { clusterState } = probe(() => Promise.resolve(new Map([[4, 12]])));
-    const finding = await findingOf('broker-scaling', scaleDown, { clusterState });
-    expect(finding.outcome).toBe('fail');
-    expect(finding.message).toContain('12 replica(s) still on brokers 3, 4');
-  });
-
-  test('given a probe that fails and the default failOpen, allows and notes the failure', async () => {
-    const { clusterState } = probe(() => Promise.reject(new Error('no route to broker')));
+  test('given empty brokers and no plan annotation, allows: the live state is the truth', async () => {
+    const { clusterState } = probe(() => Promise.resolve(new Map([[3, []]])));
     const finding = await findingOf('broker-scaling', scaleDown, { clusterState });
     expect(finding.outcome).toBe('pass');
-    expect(finding.message).toContain('the live check failed (no route to broker)');
+    expect(finding.summary).toBe(
+      'scale-down 5 → 3: the cluster confirms brokers 3, 4 host no replica',
+    );
+  });
+
+  test('given removed brokers that still host replicas, denies naming topics and partitions, even with a valid plan', async () => {
+    const { clusterState } = probe(() =>
+      Promise.resolve(
+        new Map([
+          [3, ['orders-0', 'my-audit-log-2']],
+          [4, ['orders-0', 'orders-1']],
+        ]),
+      ),
+    );
+    for (const request of [scaleDown, scaleDownWithPlan]) {
+      const finding = await findingOf('broker-scaling', request, { clusterState });
+      expect(finding.outcome).toBe('fail');
+      expect(finding.summary).toBe(
+        'scale-down 5 → 3: brokers 3, 4 still host 4 replica(s) of 3 partition(s)',
+      );
+      expect(finding.message).toContain('topics my-audit-log, orders');
+      expect(finding.message).toContain(
+        'my-audit-log-2 (broker 3), orders-0 (brokers 3, 4), orders-1 (broker 4)',
+      );
+      expect(finding.message).toContain('kafka-warden plan --bootstrap-server');
+      expect(finding.message).toContain('--brokers 3 > plan.json');
+      expect(finding.message).toContain('--execute');
+      expect(finding.message).toContain('--verify');
+      expect(finding.message).toContain('no plan annotation is needed');
+    }
+  });
+
+  test('names at most maxPartitionsNamed partitions, then how many more', async () => {
+    const names = Array.from({ length: 25 }, (_, p) => `orders-${p}`);
+    const { clusterState } = probe(() => Promise.resolve(new Map([[4, names]])));
+    const policy = parsePolicy(
+      'rules: {broker-scaling: {parameters: {maxPartitionsNamed: 3}}}',
+      'p.yaml',
+    );
+    const finding = await findingOf('broker-scaling', scaleDown, { clusterState, policy });
+    expect(finding.message).toContain(
+      'orders-0 (broker 4), orders-1 (broker 4), orders-2 (broker 4) and 22 more partition(s)',
+    );
+  });
+
+  test('given a probe that fails and the default failOpen, judges by the plan and notes the failure', async () => {
+    const { clusterState } = probe(() => Promise.reject(new Error('no route to broker')));
+    const allowed = await findingOf('broker-scaling', scaleDownWithPlan, { clusterState });
+    expect(allowed.outcome).toBe('pass');
+    expect(allowed.message).toContain('the live check failed (no route to broker)');
+    expect(allowed.message).toContain('clusterState.failOpen is true');
+    const denied = await findingOf('broker-scaling', scaleDown, { clusterState });
+    expect(denied.outcome).toBe('fail');
+    expect(denied.message).toContain('without it a plan is required');
   });
 
   test('given a probe that outlives its deadline and failOpen false, denies and aborts the question', async () => {
@@ -316,16 +367,56 @@ describe('rule broker-scaling with a cluster-state probe', () => {
         }),
     );
     const policy = parsePolicy('clusterState: {timeoutMs: 20, failOpen: false}', 'p.yaml');
-    const finding = await findingOf('broker-scaling', scaleDown, { clusterState, policy });
+    const finding = await findingOf('broker-scaling', scaleDownWithPlan, { clusterState, policy });
     expect(finding.outcome).toBe('fail');
     expect(finding.message).toContain('took longer than 20 ms');
-    expect(finding.message).toContain('clusterState.failOpen: false');
+    expect(finding.message).toContain('(clusterState.failOpen: false)');
     expect(aborted).toBe(true);
   });
 
-  test('is not consulted when the plan already fails', async () => {
+  test("uses the rule's own clusterState over the policy-wide one, and names it", async () => {
+    const { clusterState } = probe(() => new Promise(() => undefined));
+    const policy = parsePolicy(
+      [
+        'clusterState: {timeoutMs: 5000, failOpen: true}',
+        'rules: {broker-scaling: {clusterState: {timeoutMs: 15, failOpen: false}}}',
+      ].join('\n'),
+      'p.yaml',
+    );
+    const started = Date.now();
+    const finding = await findingOf('broker-scaling', scaleDownWithPlan, { clusterState, policy });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(finding.outcome).toBe('fail');
+    expect(finding.message).toContain('took longer than 15 ms');
+    expect(finding.message).toContain('(rules.broker-scaling.clusterState.failOpen: false)');
+  });
+
+  test('given a scale-up without plan or acknowledgement, allows with a warning that the new brokers stay empty', async () => {
     const { clusterState, asked } = probe(() => Promise.resolve(new Map()));
-    await findingOf('broker-scaling', update(brokers(5), brokers(3)), { clusterState });
+    const verdict = await evaluate(update(brokers(3), brokers(5)), { clusterState });
+    expect(verdict.allowed).toBe(true);
+    const finding = verdict.findings.find((f) => f.rule === 'broker-scaling');
+    expect(finding?.outcome).toBe('warn');
+    expect(finding?.message).toContain('kafka-warden plan --bootstrap-server');
+    expect(finding?.message).toContain('--brokers 5');
+    expect(verdict.warnings).toEqual([
+      'broker-scaling: scale-up 3 → 5: brokers 3, 4 stay empty until a reassignment (kafka-warden plan --brokers 5)',
+    ]);
+    expect(verdict.warnings[0]?.length).toBeLessThanOrEqual(120);
     expect(asked).toEqual([]);
+  });
+
+  test('given a scale-up under requirePlanForScaleUp, a probe changes nothing: a plan is still needed', async () => {
+    const { clusterState } = probe(() => Promise.resolve(new Map()));
+    const policy = parsePolicy(
+      'rules: {broker-scaling: {parameters: {requirePlanForScaleUp: true}}}',
+      'p.yaml',
+    );
+    const finding = await findingOf('broker-scaling', update(brokers(3), brokers(5)), {
+      clusterState,
+      policy,
+    });
+    expect(finding.outcome).toBe('fail');
+    expect(finding.message).toContain('requires a plan');
   });
 });

@@ -59,7 +59,14 @@ describe('the policy engine', () => {
     [
       'UPDATE of brokers',
       update(kafka(), kafka()),
-      ['ordered-ready', 'update-strategy', 'broker-scaling', 'kafka-version', 'config-sanity'],
+      [
+        'ordered-ready',
+        'update-strategy',
+        'broker-scaling',
+        'rolling-restart',
+        'kafka-version',
+        'config-sanity',
+      ],
     ],
     [
       'UPDATE of ZooKeeper',
@@ -113,6 +120,7 @@ describe('the policy engine', () => {
       ['ordered-ready', 'enforce'],
       ['update-strategy', 'enforce'],
       ['broker-scaling', 'enforce'],
+      ['rolling-restart', 'enforce'],
       ['zookeeper-ensemble', 'enforce'],
       ['kafka-version', 'enforce'],
       ['delete-protection', 'enforce'],

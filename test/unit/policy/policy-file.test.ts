@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadPolicyFile, parsePolicy } from '../../../src/config/load-policy';
 import schema from '../../../src/config/policy-schema.json';
 import { WardenError } from '../../../src/core/errors';
-import { DEFAULT_POLICY } from '../../../src/policy/policy';
+import { DEFAULT_POLICY, settingsFor } from '../../../src/policy/policy';
 import { DEFAULT_RULES } from '../../../src/policy/rules';
 import { REPO_ROOT } from '../../support/paths';
 
@@ -85,6 +85,28 @@ const INVALID: [name: string, text: string, mentions: string[]][] = [
     'clusterState: {timeoutMs: 0}',
     ['clusterState.timeoutMs: must be >= 1'],
   ],
+  [
+    'live-check settings on a rule that asks no live question',
+    'rules: {ordered-ready: {clusterState: {failOpen: false}}}',
+    ['rules.ordered-ready.clusterState: unknown field (known: mode, parameters, exemptions)'],
+  ],
+  [
+    "a rule's probe deadline out of range",
+    'rules: {rolling-restart: {clusterState: {timeoutMs: 60000}}}',
+    ['rules.rolling-restart.clusterState.timeoutMs: must be <= 30000'],
+  ],
+  [
+    'live-check settings in a namespace override (policy-wide or per rule only)',
+    'namespaceOverrides: {dev: {broker-scaling: {clusterState: {failOpen: true}}}}',
+    ['namespaceOverrides.dev.broker-scaling.clusterState: unknown field'],
+  ],
+  [
+    'an unknown low-replication action',
+    'rules: {rolling-restart: {parameters: {lowReplicationFactor: block}}}',
+    [
+      'rules.rolling-restart.parameters.lowReplicationFactor: must be one of "fail", "warn", "ignore"',
+    ],
+  ],
   ['a list instead of a mapping', '- rules', ['(top level): must be object']],
   ['text that is not YAML', 'rules: {ordered-ready: [', ['policy.yaml: not valid YAML']],
 ];
@@ -115,6 +137,35 @@ describe('a policy file', () => {
     const policy = parsePolicy('clusterState: {failOpen: false}', 'p.yaml');
     expect(policy.clusterState).toEqual({ timeoutMs: 2000, failOpen: false });
     expect(policy.lookups).toEqual(DEFAULT_POLICY.lookups);
+  });
+
+  test('lets a rule override the live-check settings field by field, naming where failOpen came from', () => {
+    const policy = parsePolicy(
+      [
+        'clusterState: {timeoutMs: 1500, failOpen: true}',
+        'rules:',
+        '  rolling-restart: {clusterState: {failOpen: false}}',
+        '  broker-scaling: {clusterState: {timeoutMs: 800}}',
+      ].join('\n'),
+      'p.yaml',
+    );
+    const rule = (id: string) =>
+      DEFAULT_RULES.find((r) => r.id === id) as (typeof DEFAULT_RULES)[number];
+    expect(settingsFor(policy, rule('rolling-restart'), 'kafka').clusterState).toEqual({
+      timeoutMs: 1500,
+      failOpen: false,
+      setting: 'rules.rolling-restart.clusterState.failOpen',
+    });
+    expect(settingsFor(policy, rule('broker-scaling'), 'kafka').clusterState).toEqual({
+      timeoutMs: 800,
+      failOpen: true,
+      setting: 'clusterState.failOpen',
+    });
+    expect(settingsFor(policy, rule('ordered-ready'), 'kafka').clusterState).toEqual({
+      timeoutMs: 1500,
+      failOpen: true,
+      setting: 'clusterState.failOpen',
+    });
   });
 
   test('parsing is pure: the same text, the same policy, and a bad text leaves nothing behind', () => {

@@ -9,8 +9,10 @@ import {
 } from '../../../src/tls';
 import {
   commonNameOf,
+  distinguishedName,
   extendedKeyUsageOf,
   fingerprint,
+  organizationalUnitOf,
   subjectAltNamesOf,
 } from '../../../src/tls/certificates';
 import { passwordsFromFiles } from '../../../src/tls/passwords';
@@ -180,6 +182,28 @@ describe('issuance refuses', () => {
     ],
   ])('%s', async (_what, action, code, message) => {
     await expectWardenError(action(), code, message);
+  });
+});
+
+describe('a subject OU (client Secrets users request)', () => {
+  test('comes before the CN, so the RFC 2253 name Kafka uses reads CN=…,OU=…; rotation keeps it', async () => {
+    const alice = await issueClientMaterial({
+      ca,
+      commonName: 'alice',
+      organizationalUnit: 'team-a',
+      clock: clockAt(NOW),
+    });
+    const leaf = leafOf(alice);
+    // Encoding order; RFC 2253 (X500Principal.getName, Kafka's principal) prints it reversed.
+    expect(distinguishedName(leaf.subject)).toBe('OU=team-a,CN=alice');
+    expect(organizationalUnitOf(leafOf(client))).toBeNull();
+    const rotated = await rotateMaterial({
+      current: alice.files,
+      source: 'dir',
+      ca,
+      clock: clockAt(NOW),
+    });
+    expect(distinguishedName(leafOf(rotated).subject)).toBe('OU=team-a,CN=alice');
   });
 });
 
