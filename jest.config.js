@@ -40,5 +40,13 @@ module.exports = {
       transform,
       testEnvironment: 'node',
     },
+    {
+      // Real Kafka started from kafka-warden's output (docs/kafka-e2e.md); jars from
+      // scripts/install-kafka.sh.
+      displayName: 'kafka',
+      testMatch: ['<rootDir>/test/e2e/kafka/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
   ],
 };

@@ -11,6 +11,8 @@ echo "== tools"
 bash scripts/install-tools.sh helm3 helm4
 # etcd, kube-apiserver, kube-controller-manager from the Go module proxy (cached; ~6-10 min cold).
 bash scripts/install-control-plane.sh
+# Kafka 2.7.2 and 3.9.1, ZooKeeper and the JMX exporter from Maven Central (cached; ~30 s cold).
+bash scripts/install-kafka.sh
 echo "== lint"
 npm run lint
 echo "== tests"

@@ -60,8 +60,37 @@ export interface RuleSettings<P extends object> {
   clusterState: ClusterStateSettings & { setting: string };
 }
 
-/** The rule's settings in a namespace: defaults, then the policy's rule entry, then the override. */
+/**
+ * The rule's settings in a namespace: defaults, then the policy's rule entry, then the override.
+ * Settings depend on the policy, the rule and the namespace only, and a loaded policy is never
+ * changed (a reload makes a new one), so they are worked out once per combination: the validating
+ * webhook asks for every rule on every request.
+ */
+const settingsCache = new WeakMap<
+  Policy,
+  WeakMap<Rule<object>, Map<string, RuleSettings<object>>>
+>();
+/** Namespaces seen per policy and rule before the cache starts over (a bound, not an expectation). */
+const SETTINGS_CACHE_NAMESPACES = 1024;
+
 export function settingsFor<P extends object>(
+  policy: Policy,
+  rule: Rule<P>,
+  namespace: string,
+): RuleSettings<P> {
+  let byRule = settingsCache.get(policy);
+  if (!byRule) settingsCache.set(policy, (byRule = new WeakMap()));
+  let byNamespace = byRule.get(rule);
+  if (!byNamespace) byRule.set(rule, (byNamespace = new Map<string, RuleSettings<object>>()));
+  const cached = byNamespace.get(namespace);
+  if (cached) return cached as RuleSettings<P>;
+  if (byNamespace.size >= SETTINGS_CACHE_NAMESPACES) byNamespace.clear();
+  const settings = computeSettings(policy, rule, namespace);
+  byNamespace.set(namespace, settings);
+  return settings;
+}
+
+function computeSettings<P extends object>(
   policy: Policy,
   rule: Rule<P>,
   namespace: string,

@@ -1,0 +1,58 @@
+/**
+ * Every broker kafka-warden renders for the golden cases (test/golden/cases.ts: every
+ * cp-helm-charts render, and the configured cases), through both doors, passes what the pod goes
+ * through before the JVM: the kubelet's volumes and env, the chart's start script under /bin/sh,
+ * and the image's configure checks, with Secrets issued by src/tls. No JVM is started here; the
+ * other files of this tier start some of these clusters for real.
+ */
+import path from 'node:path';
+import { resolveConfig } from '../../../src/core/config';
+import { loadConfigFile } from '../../../src/config/load-config';
+import { goldenCases } from '../../golden/cases';
+import { sharedDir } from '../../support/paths';
+import { planCluster } from './harness/cluster-plan';
+
+jest.setTimeout(60_000);
+
+const rendered = path.join(sharedDir(), 'cp-helm-charts', 'rendered');
+const cases = goldenCases().map((c) => ({
+  name: c.name,
+  render: path.relative(rendered, c.input).replace(/\.yaml$/, ''),
+  config: c.config ? loadConfigFile(c.config) : resolveConfig(),
+}));
+
+describe.each(['post-renderer', 'webhook'] as const)('brokers from the %s', (source) => {
+  test.each(cases.map((c) => [c.name, c] as const))(
+    '%s: every broker passes the image checks, listeners bound to its pod address',
+    async (_name, testCase) => {
+      const plan = await planCluster({ source, config: testCase.config, render: testCase.render });
+      try {
+        expect(plan.brokers.length).toBeGreaterThan(0);
+        for (const broker of plan.brokers) {
+          const { properties } = broker;
+          expect(properties['broker.id']).toBe(String(broker.ordinal));
+          expect(properties['zookeeper.connect']).toBe(plan.zookeeperConnect);
+          const advertised = broker.advertisedListeners.map((l) => l.name);
+          expect(advertised.length).toBeGreaterThan(0);
+          // Every advertised listener is bound, on this pod's address, on the advertised port
+          // unless it is an external one (NodePort or load balancer maps the port).
+          const bound = (properties.listeners ?? '').split(',');
+          for (const listener of broker.advertisedListeners) {
+            expect(bound).toContainEqual(
+              expect.stringMatching(
+                new RegExp(`^${listener.name}://${broker.address.replaceAll('.', '\\.')}:\\d+$`),
+              ),
+            );
+          }
+          if (testCase.config.tls.enabled) {
+            expect(properties['ssl.keystore.location']).toBe(
+              path.join(broker.dir, 'volumes', 'kafka-warden-tls', 'kafka.keystore.p12'),
+            );
+          }
+        }
+      } finally {
+        plan.remove();
+      }
+    },
+  );
+});
