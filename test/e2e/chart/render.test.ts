@@ -493,6 +493,51 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       );
     });
 
+    it('leaves live Kafka checks off by default; on, passes the --kafka-* flags and mounts the client Secret read-only', () => {
+      expect(main.args.filter((a) => a.startsWith('--kafka'))).toEqual([]);
+      expect(pod.volumes.map((v) => v.name)).not.toContain('kafka-client');
+      const live = render({
+        major,
+        values: {
+          liveChecks: {
+            enabled: true,
+            clientSecret: 'warden-client',
+            bootstrapTemplate: '{statefulSet}-headless.{namespace}.svc:9093',
+            configTtlSeconds: 10,
+            sasl: { username: 'warden', passwordSecret: { name: 'warden-sasl', key: 'pw' } },
+          },
+        },
+      });
+      const liveMain = container(live);
+      expect(liveMain.args.filter((a) => a.startsWith('--kafka'))).toEqual([
+        '--kafka-tls-dir=/etc/kafka-warden/kafka-client',
+        '--kafka-bootstrap-template={statefulSet}-headless.{namespace}.svc:9093',
+        '--kafka-config-ttl=10000',
+        '--kafka-sasl-username=warden',
+        '--kafka-sasl-password-file=/etc/kafka-warden/kafka-sasl/password',
+      ]);
+      expect(liveMain.volumeMounts).toEqual(
+        expect.arrayContaining([
+          { name: 'kafka-client', mountPath: '/etc/kafka-warden/kafka-client', readOnly: true },
+          { name: 'kafka-sasl', mountPath: '/etc/kafka-warden/kafka-sasl', readOnly: true },
+        ]),
+      );
+      const volumes = find<Deployment>(live, 'Deployment').spec.template.spec.volumes;
+      expect(volumes.find((v) => v.name === 'kafka-client')?.secret?.secretName).toBe(
+        'warden-client',
+      );
+      expect(volumes.find((v) => v.name === 'kafka-sasl')?.secret).toMatchObject({
+        secretName: 'warden-sasl',
+        items: [{ key: 'pw', path: 'password' }],
+      });
+      const missing = templateRun({
+        major,
+        values: { liveChecks: { enabled: true, sasl: { username: 'warden' } } },
+      });
+      expect(missing.status).not.toBe(0);
+      expect(missing.stderr).toContain('liveChecks.sasl.passwordSecret.name is required');
+    });
+
     it('gives the drain time to finish: terminationGracePeriodSeconds > shutdown delay + timeout', () => {
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(5 + 5);
       const run = templateRun({
