@@ -154,11 +154,6 @@ async function readAssignment(
 ): Promise<Assignment> {
   const where = connection.bootstrap.join(',');
   const opened = connect(connection);
-  // Closed whenever it opens, also after a timeout: open sockets would keep the process alive.
-  void opened.then(
-    (admin) => admin.close().catch(() => undefined),
-    () => undefined,
-  );
   try {
     const metadata = await withTimeout(
       `reading the partition assignment from ${where}`,
@@ -198,6 +193,14 @@ async function readAssignment(
       );
     }
     throw error;
+  } finally {
+    // Closed once the metadata is read (or failed), and after a deadline whenever it opens: open
+    // sockets would keep the process alive. Not as soon as it opens: that raced the Metadata
+    // request, and against a real broker the close won ("Connection error: write after end").
+    void opened.then(
+      (admin) => admin.close().catch(() => undefined),
+      () => undefined,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 // `kafka-warden plan`, in-process: arguments, errors (nothing on stdout), and the plan it prints
 // for an assignment served by a test double of the KafkaAdmin interface. Against real Kafka (the
-// same run() with a TLS dir and an injected lookup): test/e2e/kafka.
+// built CLI with --tls-dir and --resolve): test/e2e/kafka/live-checks.test.ts.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,35 @@ describe('kafka-warden plan', () => {
     expect(seen).toEqual([{ bootstrap: ['kf-0.kf-headless.kafka:9093'], tlsDir: '/mnt/tls' }]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(closed()).toBe(1);
+  });
+
+  test('closes the connection after reading the metadata, not before (a real broker answers later)', async () => {
+    let closed = false;
+    const events: string[] = [];
+    const admin: KafkaAdmin = {
+      // As over a socket: the answer comes a turn later, and not at all once the socket is closed.
+      metadata: () =>
+        new Promise((resolve, reject) =>
+          setTimeout(() => {
+            events.push(closed ? 'metadata after close' : 'metadata');
+            if (closed) reject(new Error('Connection error: write after end'));
+            else resolve(structuredClone(FIVE));
+          }, 10),
+        ),
+      minInsyncReplicas: () => Promise.resolve(new Map()),
+      close: () => {
+        closed = true;
+        events.push('close');
+        return Promise.resolve();
+      },
+    };
+    const outcome = await plan(['--bootstrap-server', 'k:9093', '--brokers', '3'], {
+      connect: () => Promise.resolve(admin),
+    });
+    expect(outcome.error).toBeNull();
+    expect(outcome.code).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['metadata', 'close']);
   });
 
   test('--topics plans only those topics and warns about others left on removed brokers', async () => {

@@ -48,6 +48,11 @@ export interface BrokerPodsOptions {
   config: WardenConfig;
   /** A render under ../shared/cp-helm-charts/rendered, e.g. `0.6.1/default`. */
   render?: string;
+  /**
+   * The render's text itself, instead of a file under rendered/: a `helm template` the test ran
+   * with its own values (the stored renders are fixed value sets). `render` then only names it.
+   */
+  renderText?: string;
   namespace?: string;
 }
 
@@ -59,7 +64,7 @@ export async function brokerPods(options: BrokerPodsOptions): Promise<BrokerPods
     'rendered',
     `${options.render ?? '0.6.1/default'}.yaml`,
   );
-  const input = readFileSync(file, 'utf8');
+  const input = options.renderText ?? readFileSync(file, 'utf8');
   const objects =
     options.source === 'post-renderer'
       ? renderRelease(input, options.config).objects

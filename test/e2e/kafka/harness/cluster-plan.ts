@@ -20,6 +20,8 @@ export interface ClusterPlanOptions {
   config: WardenConfig;
   /** A render under ../shared/cp-helm-charts/rendered (default `0.6.1/default`). */
   render?: string;
+  /** The render's text instead of that file (a test's own `helm template`; see broker-pods.ts). */
+  renderText?: string;
   namespace?: string;
   /** Changes to the issued Secrets before the pods see them (refusal tests). */
   editSecrets?: (secrets: KubeObject[]) => void;
@@ -59,6 +61,7 @@ export async function planCluster(options: ClusterPlanOptions): Promise<ClusterP
     config: options.config,
     namespace,
     ...(options.render ? { render: options.render } : {}),
+    ...(options.renderText ? { renderText: options.renderText } : {}),
   });
   const dir = mkdtempSync(path.join(tmpdir(), `kw-kafka-${options.label ?? 'plan'}-`));
   const remove = () => {

@@ -94,7 +94,14 @@ export function startProcess(options: {
       }
       if (graceMs > 0) {
         killGroup(pid, 'SIGTERM');
-        const exit = await Promise.race([exited, delay(graceMs).then(() => null)]);
+        // The grace timer is cleared once the process exits: a pending one would keep Jest (or a
+        // benchmark) waiting for up to graceMs after everything stopped.
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), graceMs);
+        });
+        const exit = await Promise.race([exited, graceOver]);
+        clearTimeout(timer);
         if (exit) return exit;
       }
       killGroup(pid, 'SIGKILL');
