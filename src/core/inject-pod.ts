@@ -24,7 +24,14 @@ import {
   type BrokerContext,
   type ListenerPlan,
 } from './listeners';
-import { getEnv, hasEnv, setContainerPort, setVolume, setVolumeMount } from './pod-edit';
+import {
+  getEnv,
+  hasEnv,
+  keepPlatformAdditions,
+  setContainerPort,
+  setVolume,
+  setVolumeMount,
+} from './pod-edit';
 import {
   brokerSaslEnv,
   CLIENT_JAAS_DIR,
@@ -341,31 +348,34 @@ function addMetrics(
   const inits = (spec.initContainers ??= []);
   const initIndex = inits.findIndex((c) => c.name === INIT_CONTAINER);
   if (initIndex === -1) inits.push(init);
-  else inits[initIndex] = init;
+  else inits[initIndex] = keepPlatformAdditions(spec, inits[initIndex], init);
   rec.initContainer(INIT_CONTAINER);
 
   // The chart's sidecar image (solsson/kafka-prometheus-jmx-exporter) is what users already pull;
   // keep its image and resources, replace the configuration it reads.
   const existing = spec.containers.find((c) => c.name === EXPORTER_CONTAINER);
-  rec.replaceContainer(spec.containers, {
-    name: EXPORTER_CONTAINER,
-    image: existing?.image ?? config.metrics.exporterImage,
-    imagePullPolicy: 'IfNotPresent',
-    command: [
-      'java',
-      '-XX:+UnlockExperimentalVMOptions',
-      '-XX:+UseCGroupMemoryLimitForHeap',
-      '-XX:MaxRAMFraction=1',
-      '-XshowSettings:vm',
-      '-jar',
-      'jmx_prometheus_httpserver.jar',
-      String(port),
-      `${METRICS_DIR}/${EXPORTER_CONFIG_FILE}`,
-    ],
-    ports: [{ containerPort: port, name: 'metrics' }],
-    resources: existing?.resources ?? {},
-    volumeMounts: [{ name: METRICS_VOLUME, mountPath: METRICS_DIR, readOnly: true }],
-  });
+  rec.replaceContainer(
+    spec.containers,
+    keepPlatformAdditions(spec, existing, {
+      name: EXPORTER_CONTAINER,
+      image: existing?.image ?? config.metrics.exporterImage,
+      imagePullPolicy: 'IfNotPresent',
+      command: [
+        'java',
+        '-XX:+UnlockExperimentalVMOptions',
+        '-XX:+UseCGroupMemoryLimitForHeap',
+        '-XX:MaxRAMFraction=1',
+        '-XshowSettings:vm',
+        '-jar',
+        'jmx_prometheus_httpserver.jar',
+        String(port),
+        `${METRICS_DIR}/${EXPORTER_CONFIG_FILE}`,
+      ],
+      ports: [{ containerPort: port, name: 'metrics' }],
+      resources: existing?.resources ?? {},
+      volumeMounts: [{ name: METRICS_VOLUME, mountPath: METRICS_DIR, readOnly: true }],
+    }),
+  );
 
   const annotations = ((template.metadata ??= {}).annotations ??= {});
   annotations['prometheus.io/scrape'] = 'true';

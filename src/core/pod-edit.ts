@@ -75,3 +75,48 @@ export function setContainerPort(container: Container, name: string, containerPo
     ports.push({ containerPort, name });
   }
 }
+
+/**
+ * What the API server and its admission plugins add to every container of a pod: the service
+ * account token mount (ServiceAccount admission, which runs again after a webhook added a
+ * container) and defaulted fields. A container kafka-warden rebuilds keeps them, so a reinvoked
+ * webhook (`reinvocationPolicy: IfNeeded`) answers an empty patch instead of taking them away, and
+ * an injected sidecar mounts the token like every other container.
+ */
+export function keepPlatformAdditions(
+  spec: PodSpec,
+  before: Container | undefined,
+  rebuilt: Container,
+): Container {
+  if (!before) return rebuilt;
+  const kept: Container = { ...rebuilt };
+  for (const field of ['terminationMessagePath', 'terminationMessagePolicy'] as const) {
+    if (kept[field] === undefined && before[field] !== undefined) kept[field] = before[field];
+  }
+  if (kept.ports) {
+    kept.ports = kept.ports.map((port) => {
+      const same = before.ports?.find((p) => p.containerPort === port.containerPort);
+      return port.protocol === undefined && same?.protocol !== undefined
+        ? { ...port, protocol: same.protocol }
+        : port;
+    });
+  }
+  const tokenMounts = (before.volumeMounts ?? []).filter(
+    (mount) =>
+      isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === mount.name)) &&
+      !kept.volumeMounts?.some((m) => m.mountPath === mount.mountPath),
+  );
+  if (tokenMounts.length > 0) kept.volumeMounts = [...(kept.volumeMounts ?? []), ...tokenMounts];
+  return kept;
+}
+
+function isServiceAccountTokenVolume(volume: Volume | undefined): boolean {
+  const sources = (volume as { projected?: { sources?: unknown[] } } | undefined)?.projected
+    ?.sources;
+  return (
+    Array.isArray(sources) &&
+    sources.some(
+      (source) => typeof source === 'object' && source !== null && 'serviceAccountToken' in source,
+    )
+  );
+}

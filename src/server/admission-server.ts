@@ -25,6 +25,11 @@ import type express from 'express';
 import type { Handler, Webhook } from './admission-handler';
 import { TLS_OPTIONS, type CertificatePair } from './serving-certificate';
 
+/** Per stream: a whole review up to the 3 MiB body limit flows without waiting. */
+const HTTP2_STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+/** Per connection: room for a burst of concurrent reviews. */
+const HTTP2_CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
+
 const ADMISSION_PATHS: Record<string, Webhook | undefined> = {
   '/mutate': 'mutate',
   '/validate': 'validate',
@@ -58,7 +63,15 @@ export class AdmissionServer {
 
   constructor(private readonly options: AdmissionServerOptions) {
     this.server = createSecureServer(
-      { ...TLS_OPTIONS, ...options.certificate, allowHTTP1: true },
+      {
+        ...TLS_OPTIONS,
+        ...options.certificate,
+        allowHTTP1: true,
+        // HTTP/2's default flow-control window is 64 KiB per stream and per connection: with the
+        // API server's admission calls (a Pod review is ~10 KiB) all multiplexed on one connection,
+        // a burst of a few dozen concurrent calls would wait on window updates.
+        settings: { initialWindowSize: HTTP2_STREAM_WINDOW_BYTES },
+      },
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
         this.inFlight++;
         res.on('close', () => this.inFlight--);
@@ -67,10 +80,15 @@ export class AdmissionServer {
       },
     );
     this.server.on('connection', (socket: Socket) => {
+      // node:http sets this for its own servers; node:http2's does not, and Nagle's algorithm
+      // holds back a response's second frame (HEADERS, then DATA) until the client acknowledges
+      // the first: milliseconds per admission call.
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('session', (session: ServerHttp2Session) => {
+      session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
       // A session opened during the drain is told at once; its first streams are still served.

@@ -1,0 +1,136 @@
+/**
+ * reinvocationPolicy: IfNeeded. After the mutating webhook adds the init container and rebuilds
+ * the exporter sidecar, the API server runs ServiceAccount admission again (it mounts the token
+ * into every container, the new ones included) and fills defaulted fields; that change makes it
+ * call the webhook a second time. The second answer must be an empty patch: taking the token
+ * mount away again would leave kafka-warden's containers unlike every other container, and a
+ * webhook whose second answer is never empty costs every pod two calls.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyPatch, type Operation } from 'fast-json-patch';
+import { parseAllDocuments } from 'yaml';
+import { mutate } from '../../src/admission/mutate';
+import type { AdmissionRequest } from '../../src/admission/review';
+import { resolveConfig } from '../../src/core/config';
+import type { Container, KubeObject } from '../../src/core/k8s-types';
+import { sharedDir } from '../support/paths';
+
+const TOKEN_VOLUME = 'kube-api-access-x7k2p';
+const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+interface PodLike extends KubeObject {
+  spec: {
+    containers: Container[];
+    initContainers?: Container[];
+    volumes?: object[];
+    hostname?: string;
+    subdomain?: string;
+  };
+}
+
+function brokerPod(): PodLike {
+  const sts = parseAllDocuments(
+    readFileSync(
+      path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
+      'utf8',
+    ),
+  )
+    .map((d) => d.toJS() as KubeObject & { spec: { template: PodLike } })
+    .find((o) => o.kind === 'StatefulSet' && o.metadata?.name === 'my-cp-cp-kafka');
+  if (!sts) throw new Error('no broker StatefulSet in the render');
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...sts.spec.template.metadata,
+      name: 'my-cp-cp-kafka-0',
+      namespace: 'kafka',
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          name: 'my-cp-cp-kafka',
+          uid: 'u',
+        },
+      ],
+    },
+    spec: {
+      ...sts.spec.template.spec,
+      hostname: 'my-cp-cp-kafka-0',
+      subdomain: 'my-cp-cp-kafka-headless',
+    },
+  };
+}
+
+/** What ServiceAccount admission and defaulting do to a pod, as the API server does before and after webhooks. */
+function admittedByTheApiServer(pod: PodLike): PodLike {
+  const out = structuredClone(pod);
+  const volumes = (out.spec.volumes ??= []) as { name: string }[];
+  if (!volumes.some((v) => v.name === TOKEN_VOLUME)) {
+    volumes.push({
+      name: TOKEN_VOLUME,
+      projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] },
+    } as { name: string });
+  }
+  for (const c of [...out.spec.containers, ...(out.spec.initContainers ?? [])]) {
+    if (!c.volumeMounts?.some((m) => m.mountPath === TOKEN_PATH)) {
+      c.volumeMounts = [
+        ...(c.volumeMounts ?? []),
+        { name: TOKEN_VOLUME, mountPath: TOKEN_PATH, readOnly: true },
+      ];
+    }
+    c.terminationMessagePath ??= '/dev/termination-log';
+    c.terminationMessagePolicy ??= 'File';
+    for (const port of c.ports ?? []) port.protocol ??= 'TCP';
+  }
+  return out;
+}
+
+function review(pod: PodLike): AdmissionRequest {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    uid: 'u',
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    operation: 'CREATE',
+    namespace: 'kafka',
+    object: structuredClone(pod),
+    dryRun: false,
+  };
+}
+
+const options = { config: resolveConfig(), mutateStatefulSets: false };
+
+describe('a reinvoked mutating webhook (reinvocationPolicy: IfNeeded)', () => {
+  const first = admittedByTheApiServer(brokerPod());
+  const firstAnswer = mutate(review(first), options);
+  const patched = applyPatch(
+    structuredClone(first),
+    firstAnswer.patch as Operation[],
+    false,
+    false,
+  ).newDocument;
+  const second = admittedByTheApiServer(patched);
+  const secondAnswer = mutate(review(second), options);
+
+  test('the first call injects', () => {
+    expect(firstAnswer.result).toBe('injected');
+  });
+
+  test('the second call, after ServiceAccount admission and defaulting ran again, changes nothing', () => {
+    expect(secondAnswer.patch ?? []).toEqual([]);
+    expect(secondAnswer.result).toBe('unchanged');
+  });
+
+  test('the rebuilt exporter sidecar keeps the token mount it had; the new init container gets it from the API server and keeps it', () => {
+    const exporter = patched.spec.containers.find((c) => c.name === 'prometheus-jmx-exporter');
+    expect(exporter?.volumeMounts?.map((m) => m.mountPath)).toContain(TOKEN_PATH);
+    const init = second.spec.initContainers?.find((c) => c.name === 'kafka-warden-init');
+    expect(init?.volumeMounts?.map((m) => m.mountPath)).toContain(TOKEN_PATH);
+  });
+
+  test('a pod whose template went through the post-renderer is answered with an empty patch at once', () => {
+    const again = admittedByTheApiServer(patched);
+    expect(mutate(review(again), options).patch ?? []).toEqual([]);
+  });
+});
