@@ -52,7 +52,10 @@ export async function translateScale(
   }
   let current: KubeObject | undefined;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new Error(`no answer within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     current = await source.readStatefulSet(namespace, name, controller.signal);
   } catch (error) {

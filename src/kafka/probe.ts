@@ -20,6 +20,9 @@ import { WardenError } from '../core/errors';
 import type { ClusterRef, ClusterStateProbe, PartitionHealth } from '../policy/cluster-state';
 import type { KafkaAdmin } from './client';
 import { assessPartitions, replicasOn } from './health';
+import { untilAborted } from '../policy/with-timeout';
+
+export { untilAborted };
 
 export const DEFAULT_BOOTSTRAP_TEMPLATE = '{serviceName}.{namespace}:9093';
 export const DEFAULT_CONFIG_TTL_MS = 30_000;
@@ -197,28 +200,4 @@ export class KafkaClusterStateProbe implements ClusterStateProbe {
     }
     return cached.minIsr;
   }
-}
-
-/** Rejects with the signal's reason as soon as it aborts; `work` keeps a handler either way. */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new Error('the question was aborted');
 }

@@ -1,3 +1,5 @@
+import { describeFailure, untilAborted } from '../policy/with-timeout';
+
 /**
  * Bounds a client-node call by an AbortSignal (the client takes none), and recognises its 404s.
  * The admission path never waits on the API server past the deadline its caller set.
@@ -6,20 +8,10 @@ export function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: number }).code === 404;
 }
 
+/** `promise`, or a rejection naming `what` as soon as `signal` aborts (the call itself runs on). */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('aborted'));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error(`${what} aborted: deadline passed`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+  return untilAborted(promise, signal).catch((error: unknown) => {
+    if (!signal.aborted) throw error;
+    throw new Error(`${what} aborted: ${describeFailure(signal.reason)}`);
   });
 }

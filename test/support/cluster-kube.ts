@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { createCa, type CaPem } from '../../src/tls';
+import { createCa, issueMaterial, loadCa, toSecret, type CaPem } from '../../src/tls';
 import { apiRequest, eventually, type ApiResponse, type ControlPlane } from './control-plane';
 import { sharedDir } from './paths';
 
@@ -269,4 +269,40 @@ export function kafkaStatefulSet(namespace: string, name: string, replicas = 3):
   spec.replicas = replicas;
   spec.serviceName = `${name}-headless`;
   return sts;
+}
+
+/**
+ * Replaces a broker Secret's material, as `certs rotate` would, with a certificate valid for 10
+ * days: inside the 30-day renewal window, so the issuer renews it on its next pass. Same names
+ * (from the Secret's SAN annotation), same labels. Returns the content hash written.
+ */
+export async function forceIntoRenewalWindow(
+  cp: ControlPlane,
+  ns: string,
+  cluster: string,
+  ca: CaPem,
+): Promise<string> {
+  const name = `${cluster}-broker-tls`;
+  const path = `/api/v1/namespaces/${ns}/secrets/${name}`;
+  const current = await get(cp, path);
+  if (!current) throw new Error(`Secret ${ns}/${name} does not exist`);
+  const material = await issueMaterial('broker', {
+    ca: loadCa(ca, { certificate: 'ca.crt', key: 'ca.key' }, new Date()),
+    commonName: cluster,
+    subjectAltNames:
+      current.metadata.annotations?.['kafka-warden.io/tls-subject-alt-names']?.split(',') ?? [],
+    days: 10,
+  });
+  const manifest = toSecret(material, {
+    name,
+    namespace: ns,
+    labels: current.metadata.labels ?? {},
+  });
+  const put = await apiRequest(cp, 'PUT', path, {
+    ...manifest,
+    metadata: { ...manifest.metadata, resourceVersion: current.metadata.resourceVersion },
+  });
+  if (put.status !== 200)
+    throw new Error(`PUT ${path}: HTTP ${put.status} ${JSON.stringify(put.body)}`);
+  return manifest.metadata.annotations['kafka-warden.io/tls-content-hash'] as string;
 }

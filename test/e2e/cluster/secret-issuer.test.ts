@@ -18,6 +18,7 @@ import {
   createCaSecret,
   createNamespace,
   deleteWebhooks,
+  forceIntoRenewalWindow as forceRenewal,
   get,
   kafkaStatefulSet,
   list,
@@ -32,7 +33,6 @@ import {
   commonNameOf,
   filesFromSecret,
   fingerprint,
-  issueMaterial,
   loadCa,
   rotateMaterial,
   toSecret,
@@ -128,30 +128,8 @@ async function settledRevision(ns: string, name: string): Promise<StatefulSetSta
   );
 }
 
-/**
- * Replaces the broker Secret's material, as `certs rotate` would, with a certificate valid for 10
- * days: inside the 30-day renewal window, so the issuer renews it on its next pass. Returns the hash written.
- */
-async function forceIntoRenewalWindow(ns: string, cluster: string, ca: CaPem): Promise<string> {
-  const name = `${cluster}-broker-tls`;
-  const current = await secretOf(ns, name);
-  const material = await issueMaterial('broker', {
-    ca: loadCa(ca, { certificate: 'ca.crt', key: 'ca.key' }, new Date()),
-    commonName: cluster,
-    subjectAltNames: current.metadata.annotations?.[A.sans]?.split(',') ?? [],
-    days: 10,
-  });
-  const manifest = toSecret(material, {
-    name,
-    namespace: ns,
-    labels: current.metadata.labels ?? {},
-  });
-  const put = await apiRequest(cp, 'PUT', secretPath(ns, name), {
-    ...manifest,
-    metadata: { ...manifest.metadata, resourceVersion: current.metadata.resourceVersion },
-  });
-  expect(put.status).toBe(200);
-  return manifest.metadata.annotations[A.hash] as string;
+function forceIntoRenewalWindow(ns: string, cluster: string, ca: CaPem): Promise<string> {
+  return forceRenewal(cp, ns, cluster, ca);
 }
 
 /** The six files of a Secret in a fresh directory (mode 0600), as a pod would mount them. */

@@ -8,7 +8,7 @@
  *
  * Scenarios run in file order and share one control plane: d (webhook down) stops serve, so it is last.
  */
-import { issueMaterial, loadCa, toSecret, type CaPem } from '../../../src/tls';
+import type { CaPem } from '../../../src/tls';
 import {
   apiRequest,
   eventually,
@@ -19,6 +19,7 @@ import {
   createCaSecret,
   createNamespace,
   deleteWebhooks,
+  forceIntoRenewalWindow,
   get,
   kafkaStatefulSet,
   list,
@@ -582,27 +583,8 @@ describe('f. a renewal rolls the brokers, and helm upgrade keeps the roll', () =
     async (major) => {
       const ns = `kw-a-helm${major}`; // installed in a, with the post-renderer (tls.contentHash null)
       const name = `${KAFKA_STS}-broker-tls`;
-      const current = (await get(cp, secretPath(ns, name))) as KubeObj;
       expect((await templateState(ns)).hash).toBeUndefined();
-      // Material valid for 10 days: inside the renewal window, so the issuer renews it at once.
-      const material = await issueMaterial('broker', {
-        ca: loadCa(caPem, { certificate: 'ca.crt', key: 'ca.key' }, new Date()),
-        commonName: KAFKA_STS,
-        subjectAltNames:
-          current.metadata.annotations?.['kafka-warden.io/tls-subject-alt-names']?.split(',') ?? [],
-        days: 10,
-      });
-      const manifest = toSecret(material, {
-        name,
-        namespace: ns,
-        labels: current.metadata.labels ?? {},
-      });
-      const put = await apiRequest(cp, 'PUT', secretPath(ns, name), {
-        ...manifest,
-        metadata: { ...manifest.metadata, resourceVersion: current.metadata.resourceVersion },
-      });
-      expect(put.status).toBe(200);
-      const handWritten = manifest.metadata.annotations[HASH];
+      const handWritten = await forceIntoRenewalWindow(cp, ns, KAFKA_STS, caPem);
       const rolled = await eventually(
         'the renewal and the roll patch (through the validating webhook)',
         async () => {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { loadConfigFile } from '../../../src/config/load-config';
 import { GOLDEN_DIR } from '../../golden/cases';
-import { startKafkaCluster, type KafkaCluster } from './harness/cluster';
+import { type KafkaCluster } from './harness/cluster';
+import { clusterPerFile } from './harness/cluster-per-file';
 import { consumeAll, failureOf, produceNumbered, withAdmin } from './harness/client-ops';
 import { kafkaClient } from './harness/kafka-client';
 
@@ -19,14 +20,10 @@ jest.setTimeout(180_000);
 const config = loadConfigFile(path.join(GOLDEN_DIR, 'configs', 'tls-only.yaml'));
 let cluster: KafkaCluster;
 
-beforeAll(async () => {
-  cluster = await startKafkaCluster({ version: '2.7.2', source: 'post-renderer', config });
-  // Bounded inside: 60 s per step (ZooKeeper, brokers, exporters); Jest's limit is above that.
-  console.info(`${cluster.brokers.length} brokers (Kafka ${cluster.version}) up:`, cluster.timings);
-}, 240_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+clusterPerFile(
+  { version: '2.7.2', source: 'post-renderer', config },
+  (started) => (cluster = started),
+);
 
 describe('Kafka 2.7.2 brokers started from the post-renderer (tls-only)', () => {
   test('the brokers advertise exactly the listeners kafka-warden computed, and SSL is the only one', () => {

@@ -7,21 +7,18 @@ import path from 'node:path';
 import { loadConfigFile } from '../../../src/config/load-config';
 import { GOLDEN_DIR } from '../../golden/cases';
 import { consumeAll, failureOf, produceNumbered, withAdmin } from './harness/client-ops';
-import { startKafkaCluster, type KafkaCluster } from './harness/cluster';
+import { type KafkaCluster } from './harness/cluster';
+import { clusterPerFile } from './harness/cluster-per-file';
 
 jest.setTimeout(180_000);
 
 const config = loadConfigFile(path.join(GOLDEN_DIR, 'configs', 'sasl-tls-only.yaml'));
 let cluster: KafkaCluster;
 
-beforeAll(async () => {
-  cluster = await startKafkaCluster({ version: '2.7.2', source: 'post-renderer', config });
-  // Bounded inside: 60 s per step (ZooKeeper, brokers, exporters); Jest's limit is above that.
-  console.info(`${cluster.brokers.length} brokers (Kafka ${cluster.version}) up:`, cluster.timings);
-}, 240_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+clusterPerFile(
+  { version: '2.7.2', source: 'post-renderer', config },
+  (started) => (cluster = started),
+);
 
 describe('Kafka 2.7.2 brokers with SASL/PLAIN over SSL (sasl-tls-only)', () => {
   test('the only listener is SASL_SSL, also between brokers, with the JAAS file on KAFKA_OPTS', () => {

@@ -9,21 +9,15 @@ import { STATUS_ANNOTATION } from '../../../src/core/injection-status';
 import type { PodSpec } from '../../../src/core/k8s-types';
 import { GOLDEN_DIR } from '../../golden/cases';
 import { consumeAll, produceNumbered, withAdmin } from './harness/client-ops';
-import { startKafkaCluster, type KafkaCluster } from './harness/cluster';
+import { type KafkaCluster } from './harness/cluster';
+import { clusterPerFile } from './harness/cluster-per-file';
 
 jest.setTimeout(180_000);
 
 const config = loadConfigFile(path.join(GOLDEN_DIR, 'configs', 'tls-only.yaml'));
 let cluster: KafkaCluster;
 
-beforeAll(async () => {
-  cluster = await startKafkaCluster({ version: '2.7.2', source: 'webhook', config });
-  // Bounded inside: 60 s per step (ZooKeeper, brokers, exporters); Jest's limit is above that.
-  console.info(`${cluster.brokers.length} brokers (Kafka ${cluster.version}) up:`, cluster.timings);
-}, 240_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+clusterPerFile({ version: '2.7.2', source: 'webhook', config }, (started) => (cluster = started));
 
 describe('Kafka 2.7.2 brokers from pods mutated through POST /mutate (tls-only)', () => {
   test('the pods are the stock chart pods as the webhook patched them', () => {
