@@ -9,6 +9,7 @@
 import type { KubeObject } from '../core/k8s-types';
 import { isRecord } from '../core/k8s-types';
 import type { PolicyRequest } from '../policy/types';
+import { describeFailure, withTimeout } from '../policy/with-timeout';
 import type { AdmissionRequest } from './review';
 
 /** Reads the StatefulSet a Scale request is about. The server implements it with the API (src/kube). */
@@ -51,20 +52,15 @@ export async function translateScale(
     return { status: 'nothing-to-judge', reason: 'the Scale object has no spec.replicas' };
   }
   let current: KubeObject | undefined;
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new Error(`no answer within ${timeoutMs} ms`)),
-    timeoutMs,
-  );
   try {
-    current = await source.readStatefulSet(namespace, name, controller.signal);
+    current = await withTimeout(`reading StatefulSet ${namespace}/${name}`, timeoutMs, (signal) =>
+      source.readStatefulSet(namespace, name, signal),
+    );
   } catch (error) {
     return {
       status: 'unreadable',
-      reason: `could not read StatefulSet ${namespace}/${name}: ${(error as Error)?.message ?? String(error)}`,
+      reason: `could not read StatefulSet ${namespace}/${name}: ${describeFailure(error)}`,
     };
-  } finally {
-    clearTimeout(timer);
   }
   if (!current) {
     return {

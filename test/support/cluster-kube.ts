@@ -4,11 +4,10 @@
  * stock chart's objects to create directly.
  */
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createCa, issueMaterial, loadCa, toSecret, type CaPem } from '../../src/tls';
-import { apiRequest, eventually, type ApiResponse, type ControlPlane } from './control-plane';
+import { apiRequest, eventually, type ControlPlane } from './control-plane';
 import { sharedDir } from './paths';
 
 export interface Meta {
@@ -34,52 +33,8 @@ export interface List<T = KubeObj> {
 export const MUTATING_OPT_OUT = { key: 'kafka-warden.io/injection', value: 'disabled' };
 export const VALIDATING_OPT_OUT = { key: 'kafka-warden.io/validation', value: 'disabled' };
 
-/** Any method and content type (apiRequest sends JSON only), as the admin; bounded. */
-export function kubeRequest<T = KubeObj>(
-  cp: ControlPlane,
-  method: string,
-  pathAndQuery: string,
-  body: unknown,
-  contentType: string,
-): Promise<ApiResponse<T>> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${cp.server}${pathAndQuery}`,
-      {
-        method,
-        ca: cp.caPem,
-        cert: readFileSync(cp.adminCertPath),
-        key: readFileSync(cp.adminKeyPath),
-        agent: false,
-        timeout: 30_000,
-        headers: {
-          accept: 'application/json',
-          'content-type': contentType,
-          'content-length': Buffer.byteLength(payload),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') as T });
-          } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${pathAndQuery}: timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 export function mergePatch<T = KubeObj>(cp: ControlPlane, pathAndQuery: string, patch: unknown) {
-  return kubeRequest<T>(cp, 'PATCH', pathAndQuery, patch, 'application/merge-patch+json');
+  return apiRequest<T>(cp, 'PATCH', pathAndQuery, patch, 'application/merge-patch+json');
 }
 
 export async function createNamespace(

@@ -705,7 +705,7 @@ export interface ApiResponse<T> {
 }
 
 /**
- * One JSON request to the API server as the admin (client certificate, system:masters), with the
+ * One request with a JSON body to the API server as the admin (client certificate, system:masters), with the
  * Node https module: no client library. Non-2xx statuses are returned, not thrown.
  */
 export function apiRequest<T = Record<string, unknown>>(
@@ -713,6 +713,8 @@ export function apiRequest<T = Record<string, unknown>>(
   method: string,
   pathAndQuery: string,
   body?: unknown,
+  /** The body's media type; a PATCH names its kind here (application/merge-patch+json). */
+  contentType = 'application/json',
 ): Promise<ApiResponse<T>> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -729,7 +731,7 @@ export function apiRequest<T = Record<string, unknown>>(
           accept: 'application/json',
           ...(payload === undefined
             ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
         },
       },
       (res) => {
