@@ -498,9 +498,22 @@ export class SecretIssuer {
             this.logger.debug({ ...where, waitMs }, 'roll still backing off');
             return;
           }
-          const patched = await this.api.request<KubeObject>('PATCH', stsPath, plan.patch, {
+          // Conditional on the StatefulSet as read: two replicas that both saw the old hash must
+          // not both report (and count) the roll; the loser re-reads and finds it done.
+          const resourceVersion = sts.metadata?.resourceVersion;
+          const body = resourceVersion
+            ? { ...plan.patch, metadata: { resourceVersion } }
+            : plan.patch;
+          const patched = await this.api.request<KubeObject>('PATCH', stsPath, body, {
             contentType: MERGE_PATCH,
           });
+          if (patched.status === 409) {
+            const read = await this.api.request<KubeObject>('GET', stsPath.split('?')[0] as string);
+            if (read.status !== 200)
+              throw new Error(`re-reading the StatefulSet failed: ${statusMessage(read)}`);
+            sts = read.body;
+            continue;
+          }
           if (patched.status !== 200) {
             const retryAt = this.rollBackoff.refused(key, generation, Date.now());
             this.metrics.rolls.inc({ result: 'refused' });

@@ -192,15 +192,18 @@ describe('the issuer', () => {
     expect(annotation(api, CLIENT, ROLL_PENDING_ANNOTATION)).toBeUndefined();
   }, 30_000);
 
-  test('two replicas: the other one rolls first; this one writes the same value and converges', async () => {
+  test("two replicas: the other one rolls first; this one's patch, conditional on what it read, is refused, and it converges", async () => {
     const api = await cluster(3650);
     await issuer(api).reconcile();
     const other = later(api, 340);
     // The other replica sees the mark and does the whole roll between this one's renewal and patch.
     api.beforeNext('PATCH', () => other.reconcile());
     await later(api, 340).reconcile();
-    expect(patches(api)).toEqual([`PATCH ${STS}`, `PATCH ${STS}`]);
-    // The same value twice: one template change, one new revision.
+    // Two attempts, one write: this replica's patch carried the resourceVersion it had read (409),
+    // so it re-read the StatefulSet, found the hash in place and did not patch (nor report) again.
+    expect(api.patchTypes).toHaveLength(2);
+    expect(patches(api)).toEqual([`PATCH ${STS}`]);
+    // One template change, one new revision.
     expect(generationOf(api)).toBe(2);
     expect(templateOf(api)).toBe(annotation(api, BROKER, HASH));
     expect(annotation(api, BROKER, ROLL_PENDING_ANNOTATION)).toBeUndefined();

@@ -151,6 +151,11 @@ export class FakeApi implements KubeApi {
       }
       const current = this.objects.get(bare);
       if (!current) return answer(404, { message: 'not found' });
+      // A resourceVersion in a merge patch is a precondition, as the API server treats it.
+      const expected = (body as Partial<Obj>).metadata?.resourceVersion;
+      if (expected !== undefined && expected !== current.metadata.resourceVersion) {
+        return answer(409, { reason: 'Conflict', message: 'the object has been modified' });
+      }
       const next = mergePatch(current, body) as Obj;
       this.writes.push(`PATCH ${bare}`);
       if (isDeepStrictEqual(next, current)) return answer(200, current);
