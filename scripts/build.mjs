@@ -2,7 +2,15 @@
 // post-renderer's wall time is dominated by Node's start and module loading (see bench/README.md).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -37,9 +45,18 @@ await build({
   logLevel: 'warning',
 });
 
-execFileSync(process.execPath, [fileURLToPath(new URL('make-code-cache.js', import.meta.url))], {
-  stdio: 'inherit',
-});
+// The warm-up render reads the example release on stdin and writes to nowhere, as Helm's would.
+const example = openSync(
+  fileURLToPath(new URL('../examples/cp-helm-charts-0.6.1-default.yaml', import.meta.url)),
+  'r',
+);
+try {
+  execFileSync(process.execPath, [fileURLToPath(new URL('make-code-cache.js', import.meta.url))], {
+    stdio: [example, 'ignore', 'inherit'],
+  });
+} finally {
+  closeSync(example);
+}
 
 // The Helm 4 plugin directory: self-contained (runner, bundle, code cache), so `helm plugin
 // install` may copy or link it.

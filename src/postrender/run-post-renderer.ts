@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolveConfig, type WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
 import { renderRelease } from './render';
+import { readAllInput, writeAllOutput } from './whole-stdio';
 
 export interface PostRendererOptions {
   configPath?: string | undefined;
@@ -19,14 +20,12 @@ export interface PostRendererOptions {
 
 export async function runPostRenderer(options: PostRendererOptions): Promise<number> {
   const config = await loadConfig(options.configPath);
-  const input = await readStdin();
+  const input = await readAllInput();
   const result = renderRelease(input, config);
   const warnings = await judge(result.objects, config, options);
   for (const warning of warnings)
     process.stderr.write(`kafka-warden render: warning: ${warning}\n`);
-  await new Promise<void>((resolve, reject) =>
-    process.stdout.write(result.output, (error) => (error ? reject(error) : resolve())),
-  );
+  await writeAllOutput(result.output);
   return 0;
 }
 
@@ -82,13 +81,4 @@ async function loadConfig(path: string | undefined): Promise<WardenConfig> {
   // Loaded only when a file is given: schema validation is the slowest part of start-up.
   const { loadConfigFile } = await import('../config/load-config');
   return loadConfigFile(path);
-}
-
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
-  });
 }
