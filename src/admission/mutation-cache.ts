@@ -1,15 +1,23 @@
 /**
  * Memoised mutation. The StatefulSet controller creates every pod of a StatefulSet from one
  * template, so pods differ only in fields the transformation neither reads nor writes (name, uid,
- * the pod-name and pod-index labels, hostname...). Those fields are left out of the key; a pod
- * with the same remaining content gets the same patch, which was proven to apply to a pod that
- * differs from it only there. Bounded (least recently used goes first) and scoped to one
- * configuration object, so a new configuration never meets an old answer.
+ * the pod-name and pod-index labels, hostname...) and in the name the API server's ServiceAccount
+ * admission gives the token volume (kube-api-access-<random>), which the transformation only
+ * matches mounts against. Those fields are left out of the key (the token volume's name is
+ * replaced by a placeholder); a pod with the same remaining content gets the same patch, which was
+ * proven to apply to a pod that differs from it only there. A patch that names the token volume
+ * would be wrong for the next pod, so such an answer is never shared. Bounded (least recently used
+ * goes first) and scoped to one configuration object, so a new configuration never meets an old
+ * answer.
  */
 import type { WardenConfig } from '../core/config';
-import type { KubeObject } from '../core/k8s-types';
+import type { KubeObject, PodSpec } from '../core/k8s-types';
+import { serviceAccountTokenVolumes } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
-import { encodePatch, type AdmissionRequest } from './review';
+import { serialiseAnswer, type AdmissionRequest } from './review';
+
+/** JSON text never holds a raw NUL (JSON.stringify escapes it): no pod's key can contain this. */
+const TOKEN_VOLUME_PLACEHOLDER = '\u0000token-volume\u0000';
 
 const POD_SPECIFIC_METADATA = new Set([
   'name',
@@ -42,7 +50,8 @@ export class MutationCache {
     if (request.kind.kind !== 'Pod' || !object || !object.metadata?.ownerReferences?.length) {
       return mutate(request, options);
     }
-    const key = cacheKey(request, object, options);
+    const tokenVolumes = serviceAccountTokenVolumes(object.spec as PodSpec | undefined);
+    const key = cacheKey(request, object, options, tokenVolumes);
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);
@@ -52,7 +61,11 @@ export class MutationCache {
     const result = mutate(request, options);
     // A failed-open answer names the pod in its warning: not reusable for another pod.
     if (result.result === 'failed-open') return result;
-    if (result.patch) result.encodedPatch = encodePatch(result.patch);
+    if (result.patch) {
+      const text = JSON.stringify(result.patch);
+      if (tokenVolumes.some((name) => text.includes(name))) return result;
+    }
+    result.serialised = serialiseAnswer(result);
     this.entries.set(key, result);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
@@ -62,7 +75,12 @@ export class MutationCache {
   }
 }
 
-function cacheKey(request: AdmissionRequest, object: KubeObject, options: MutationOptions): string {
+function cacheKey(
+  request: AdmissionRequest,
+  object: KubeObject,
+  options: MutationOptions,
+  tokenVolumes: readonly string[],
+): string {
   const metadata = { ...object.metadata };
   for (const field of POD_SPECIFIC_METADATA) delete metadata[field];
   if (metadata.labels) {
@@ -73,11 +91,13 @@ function cacheKey(request: AdmissionRequest, object: KubeObject, options: Mutati
   const spec = { ...(object.spec as Record<string, unknown>) };
   delete spec.hostname;
   // The text itself is the key: a Map hashes strings natively, faster than a digest of them.
-  return JSON.stringify([
+  let key = JSON.stringify([
     request.operation,
     options.mutateStatefulSets,
     { ...object, metadata, spec },
   ]);
+  for (const name of tokenVolumes) key = key.replaceAll(`"${name}"`, TOKEN_VOLUME_PLACEHOLDER);
+  return key;
 }
 
 /** One cache per configuration object: a reloaded configuration starts empty. */

@@ -100,8 +100,11 @@ export interface AdmissionOutcome {
   allowed: boolean;
   /** RFC 6902 operations; omitted from the response when empty. */
   patch?: readonly unknown[];
-  /** The same operations already encoded (base64 of their JSON), when a cache kept them. */
-  encodedPatch?: string;
+  /**
+   * This outcome's answer serialised once (see serialiseResponse), when a cache answers it many
+   * times: the same 10 KB patch is then neither base64-encoded nor JSON-escaped per request.
+   */
+  serialised?: SerialisedAnswer;
   /** Denial text: what is wrong, why it is unsafe, how to proceed. */
   message?: string;
   code?: number;
@@ -114,6 +117,35 @@ export function encodePatch(patch: readonly unknown[]): string {
   return Buffer.from(JSON.stringify(patch)).toString('base64');
 }
 
+/** An answer's JSON text from after its uid to the end, and that text's length in bytes. */
+export interface SerialisedAnswer {
+  readonly tail: string;
+  readonly tailBytes: number;
+}
+
+/** Serialises everything of an answer but the review's apiVersion and uid, which vary per request. */
+export function serialiseAnswer(outcome: AdmissionOutcome): SerialisedAnswer {
+  const response = buildResponse({ apiVersion: '', uid: '' }, outcome).response;
+  delete response.uid;
+  // '{"allowed":true,...}' becomes '"allowed":true,...}}': it continues after '"uid":"…",' and
+  // closes the response and the review.
+  const tail = `${JSON.stringify(response).slice(1)}}`;
+  return { tail, tailBytes: Buffer.byteLength(tail) };
+}
+
+/**
+ * The AdmissionReview answer as JSON text with its length in bytes (for content-length), equal
+ * to JSON.stringify(buildResponse(request, outcome)).
+ */
+export function serialiseResponse(
+  request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
+  outcome: AdmissionOutcome,
+): { text: string; bytes: number } {
+  const { tail, tailBytes } = outcome.serialised ?? serialiseAnswer(outcome);
+  const head = `{"apiVersion":${JSON.stringify(request.apiVersion)},"kind":"AdmissionReview","response":{"uid":${JSON.stringify(request.uid)},`;
+  return { text: head + tail, bytes: Buffer.byteLength(head) + tailBytes };
+}
+
 const WARNING_MAX = 256;
 const WARNINGS_TOTAL_MAX = 4096;
 
@@ -124,7 +156,7 @@ export function buildResponse(
   const response: Record<string, unknown> = { uid: request.uid, allowed: outcome.allowed };
   if (outcome.patch && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch';
-    response.patch = outcome.encodedPatch ?? encodePatch(outcome.patch);
+    response.patch = encodePatch(outcome.patch);
   }
   if (!outcome.allowed) {
     response.status = {

@@ -31,6 +31,7 @@ import {
   setContainerPort,
   setVolume,
   setVolumeMount,
+  withoutPlatformTokenMounts,
 } from './pod-edit';
 import {
   brokerSaslEnv,
@@ -375,6 +376,7 @@ function addMetrics(
       resources: existing?.resources ?? {},
       volumeMounts: [{ name: METRICS_VOLUME, mountPath: METRICS_DIR, readOnly: true }],
     }),
+    (original) => withoutPlatformTokenMounts(spec, original),
   );
 
   const annotations = ((template.metadata ??= {}).annotations ??= {});

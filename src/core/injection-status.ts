@@ -109,13 +109,21 @@ export class InjectionRecorder {
     addUnique((this.status.annotations ??= []), name);
   }
 
-  /** Puts a container in place of one with the same name, remembering the one it replaced. */
-  replaceContainer(list: Container[], container: Container): void {
+  /**
+   * Puts a container in place of one with the same name, remembering the one it replaced (as
+   * `recordable` gives it: what is worth restoring).
+   */
+  replaceContainer(
+    list: Container[],
+    container: Container,
+    recordable: (original: Container) => Container = (original) => original,
+  ): void {
     const index = list.findIndex((c) => c.name === container.name);
+    const replaced = list[index];
     const original =
       this.previous?.originals?.containers?.[container.name] ??
-      (index !== -1 && !this.previous?.containers.includes(container.name)
-        ? list[index]
+      (replaced && !this.previous?.containers.includes(container.name)
+        ? recordable(replaced)
         : undefined);
     if (original) this.status.originals.containers[container.name] = original;
     if (index === -1) list.push(container);

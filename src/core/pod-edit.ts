@@ -110,6 +110,31 @@ export function keepPlatformAdditions(
   return kept;
 }
 
+/**
+ * The container as its author wrote it: without the service account token mounts the API server
+ * adds. What kafka-warden records of a container it replaced (to restore it later) is the
+ * container before admission, and it never names the token volume, whose name is random per pod
+ * (kube-api-access-xxxxx): the mutation cache shares one answer between such pods.
+ */
+export function withoutPlatformTokenMounts(spec: PodSpec, container: Container): Container {
+  const mounts = container.volumeMounts;
+  if (
+    !mounts?.some((m) => isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === m.name)))
+  )
+    return container;
+  const kept = mounts.filter(
+    (m) => !isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === m.name)),
+  );
+  const stripped: Container = { ...container, volumeMounts: kept };
+  if (kept.length === 0) delete stripped.volumeMounts;
+  return stripped;
+}
+
+/** The names of the projected service account token volumes the API server added to the pod. */
+export function serviceAccountTokenVolumes(spec: PodSpec | undefined): string[] {
+  return (spec?.volumes ?? []).filter(isServiceAccountTokenVolume).map((v) => v.name);
+}
+
 function isServiceAccountTokenVolume(volume: Volume | undefined): boolean {
   const sources = (volume as { projected?: { sources?: unknown[] } } | undefined)?.projected
     ?.sources;

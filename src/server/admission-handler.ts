@@ -11,9 +11,9 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
-  buildResponse,
   parseReview,
   ReviewError,
+  serialiseResponse,
   type AdmissionOutcome,
   type AdmissionRequest,
 } from '../admission/review';
@@ -147,12 +147,9 @@ function admit(
     return;
   }
   const answer = (outcome: Decision) => {
-    const payload = JSON.stringify(buildResponse(request, outcome));
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(payload),
-    });
-    res.end(payload);
+    const payload = serialiseResponse(request, outcome);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.bytes });
+    res.end(payload.text);
     for (const finding of outcome.findings ?? []) deps.metrics.denials.inc(finding);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     deps.metrics.requests.inc({ webhook, operation: request.operation, result: outcome.result });

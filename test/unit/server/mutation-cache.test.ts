@@ -23,6 +23,34 @@ const options = { config: resolveConfig(), mutateStatefulSets: false };
 // every request gets its own copy.
 const requestFor = (pod: KubeObject) => parseReview(admissionReview(structuredClone(pod)));
 
+/** What the API server's ServiceAccount admission adds to a pod before the webhooks see it. */
+function withServiceAccountToken(pod: KubeObject, volume: string): KubeObject {
+  const spec = pod.spec as {
+    volumes?: unknown[];
+    containers: { volumeMounts?: unknown[] }[];
+  };
+  spec.volumes = [
+    ...(spec.volumes ?? []),
+    {
+      name: volume,
+      projected: {
+        defaultMode: 420,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        ],
+      },
+    },
+  ];
+  for (const container of spec.containers) {
+    container.volumeMounts = [
+      ...(container.volumeMounts ?? []),
+      { name: volume, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+    ];
+  }
+  return pod;
+}
+
 describe('the mutation cache', () => {
   test('pods of one StatefulSet share one entry, and the shared patch is exactly what each pod would get', () => {
     const cache = new MutationCache();
@@ -53,6 +81,52 @@ describe('the mutation cache', () => {
     const result = cache.mutate(requestFor(other), options);
     expect(cache.size).toBe(2);
     expect(result.patch).toEqual(mutate(requestFor(other), options).patch);
+  });
+
+  test('pods whose ServiceAccount token volumes have different random names share one entry', () => {
+    const cache = new MutationCache();
+    const pods = ['x7k2p', 'q9zrt', 'm4bwd'].map((suffix, i) =>
+      withServiceAccountToken(podFromStatefulSet(sts, i), `kube-api-access-${suffix}`),
+    );
+    const results = pods.map((pod) => cache.mutate(requestFor(pod), options));
+    expect(cache.size).toBe(1);
+    expect(results[0]?.result).toBe('injected');
+    pods.forEach((pod, i) => {
+      expect(results[i]?.patch).toEqual(mutate(requestFor(pod), options).patch);
+      const patched = applyPatch(
+        structuredClone(pod),
+        results[i]?.patch as Operation[],
+        true,
+        false,
+      ).newDocument;
+      // Every container still mounts this pod's own token volume, and only that one.
+      const spec = patched.spec as { containers: { volumeMounts?: { name: string }[] }[] };
+      for (const container of spec.containers) {
+        expect(
+          container.volumeMounts?.filter((m) => m.name.startsWith('kube-api-access-')),
+        ).toEqual([
+          expect.objectContaining({ name: `kube-api-access-${['x7k2p', 'q9zrt', 'm4bwd'][i]}` }),
+        ]);
+      }
+    });
+  });
+
+  test('an answer that names the token volume is never shared with another pod', () => {
+    const cache = new MutationCache();
+    const named = (suffix: string) => {
+      const pod = withServiceAccountToken(podFromStatefulSet(sts, 0), `kube-api-access-${suffix}`);
+      // The injection rewrites the start command and records the one it replaced: the patch then
+      // carries the volume's name.
+      const broker = (pod.spec as { containers: { command: string[] }[] }).containers[1]!;
+      broker.command[2] = `echo kube-api-access-${suffix} && ${broker.command[2]}`;
+      return pod;
+    };
+    const first = cache.mutate(requestFor(named('x7k2p')), options);
+    expect(JSON.stringify(first.patch)).toContain('kube-api-access-x7k2p');
+    const second = cache.mutate(requestFor(named('q9zrt')), options);
+    expect(cache.size).toBe(0);
+    expect(JSON.stringify(second.patch)).toContain('kube-api-access-q9zrt');
+    expect(JSON.stringify(second.patch)).not.toContain('kube-api-access-x7k2p');
   });
 
   test('is bounded: the least recently used entry goes first', () => {
