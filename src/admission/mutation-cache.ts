@@ -1,23 +1,19 @@
 /**
  * Memoised mutation. The StatefulSet controller creates every pod of a StatefulSet from one
- * template, so pods differ only in fields the transformation neither reads nor writes (name, uid,
- * the pod-name and pod-index labels, hostname...) and in the name the API server's ServiceAccount
- * admission gives the token volume (kube-api-access-<random>), which the transformation only
- * matches mounts against. Those fields are left out of the key (the token volume's name is
- * replaced by a placeholder); a pod with the same remaining content gets the same patch, which was
- * proven to apply to a pod that differs from it only there. A patch that names the token volume
- * would be wrong for the next pod, so such an answer is never shared. Bounded (least recently used
- * goes first) and scoped to one configuration object, so a new configuration never meets an old
- * answer.
+ * template, so its pods differ only in fields the transformation neither reads nor writes (name,
+ * uid, the pod-name and pod-index labels, hostname...) and in the name the API server's
+ * ServiceAccount admission gives the token volume (kube-api-access-<random>). The first are left
+ * out of the key. The token volume's name is replaced by a placeholder in the key and in the
+ * remembered patch (which mounts the token into the containers kafka-warden adds), and this pod's
+ * name is put back into the patch it gets. A pod with the same remaining content gets the patch
+ * proven to apply to a pod that differs from it only there. Bounded (least recently used goes
+ * first) and scoped to one configuration object, so a new configuration never meets an old answer.
  */
 import type { WardenConfig } from '../core/config';
 import type { KubeObject, PodSpec } from '../core/k8s-types';
 import { serviceAccountTokenVolumes } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
 import { serialiseAnswer, type AdmissionRequest } from './review';
-
-/** JSON text never holds a raw NUL (JSON.stringify escapes it): no pod's key can contain this. */
-const TOKEN_VOLUME_PLACEHOLDER = '\u0000token-volume\u0000';
 
 const POD_SPECIFIC_METADATA = new Set([
   'name',
@@ -33,8 +29,31 @@ const POD_SPECIFIC_LABELS = new Set([
   'controller-revision-hash',
 ]);
 
+/**
+ * Stands for the i-th token volume's name, quotes included, in keys and patch templates. JSON text
+ * never holds a raw NUL (JSON.stringify escapes it), so no pod's own content can look like this.
+ */
+const placeholder = (index: number) => `\u0000${index}\u0000`;
+
+/** A template's text with every placeholder replaced by the quoted name it stands for. */
+function fill(template: string, names: readonly string[]): string {
+  // Split on NUL, the parts alternate: text, an index, text, an index, ..., text.
+  return template
+    .split('\u0000')
+    .map((part, i) => (i % 2 === 1 ? JSON.stringify(names[Number(part)]) : part))
+    .join('');
+}
+
+interface Entry {
+  /** The answer as the first pod got it; served as it is to a pod with the same token volume names. */
+  result: MutationResult;
+  tokenVolumes: readonly string[];
+  /** The patch's JSON text with placeholders for the token volume names (when it names them). */
+  patchTemplate?: string;
+}
+
 export class MutationCache {
-  private readonly entries = new Map<string, MutationResult>();
+  private readonly entries = new Map<string, Entry>();
 
   /** 256 pods of ~15 KB of JSON each: a few MiB at most. */
   constructor(readonly capacity = 256) {}
@@ -45,9 +64,12 @@ export class MutationCache {
 
   mutate(request: AdmissionRequest, options: MutationOptions): MutationResult {
     const object = request.object;
-    // Only pod CREATE/UPDATE with an owner is worth remembering; the key needs the owner because
-    // the transformation falls back to the pod name without one.
-    if (request.kind.kind !== 'Pod' || !object || !object.metadata?.ownerReferences?.length) {
+    // Only pods a StatefulSet owns are remembered: the transformation names the cluster after that
+    // owner, and otherwise after the pod itself, which the key leaves out.
+    if (
+      request.kind.kind !== 'Pod' ||
+      !object?.metadata?.ownerReferences?.some((owner) => owner.kind === 'StatefulSet')
+    ) {
       return mutate(request, options);
     }
     const tokenVolumes = serviceAccountTokenVolumes(object.spec as PodSpec | undefined);
@@ -56,23 +78,49 @@ export class MutationCache {
     if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
-      return hit;
+      return answerFor(hit, tokenVolumes);
     }
     const result = mutate(request, options);
     // A failed-open answer names the pod in its warning: not reusable for another pod.
     if (result.result === 'failed-open') return result;
-    if (result.patch) {
-      const text = JSON.stringify(result.patch);
-      if (tokenVolumes.some((name) => text.includes(name))) return result;
-    }
-    result.serialised = serialiseAnswer(result);
-    this.entries.set(key, result);
+    const entry = remember(result, tokenVolumes);
+    if (!entry) return result;
+    this.entries.set(key, entry);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
     return result;
   }
+}
+
+/** The entry for a fresh answer, or undefined when the answer cannot serve other pods. */
+function remember(result: MutationResult, tokenVolumes: readonly string[]): Entry | undefined {
+  const patchJson = result.patch ? JSON.stringify(result.patch) : undefined;
+  result.serialised = serialiseAnswer(result, patchJson);
+  if (!patchJson || !tokenVolumes.some((name) => patchJson.includes(name))) {
+    return { result, tokenVolumes };
+  }
+  let patchTemplate = patchJson;
+  tokenVolumes.forEach((name, i) => {
+    patchTemplate = patchTemplate.replaceAll(JSON.stringify(name), placeholder(i));
+  });
+  // A name inside a longer string (not a whole value) could not be put back faithfully.
+  if (tokenVolumes.some((name) => patchTemplate.includes(name))) return undefined;
+  return { result, tokenVolumes, patchTemplate };
+}
+
+function answerFor(entry: Entry, tokenVolumes: readonly string[]): MutationResult {
+  const { result, patchTemplate } = entry;
+  if (patchTemplate === undefined || sameNames(entry.tokenVolumes, tokenVolumes)) return result;
+  const patchJson = fill(patchTemplate, tokenVolumes);
+  const own: MutationResult = { ...result, patch: JSON.parse(patchJson) as unknown[] };
+  own.serialised = serialiseAnswer(own, patchJson);
+  return own;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 function cacheKey(
@@ -96,7 +144,9 @@ function cacheKey(
     options.mutateStatefulSets,
     { ...object, metadata, spec },
   ]);
-  for (const name of tokenVolumes) key = key.replaceAll(`"${name}"`, TOKEN_VOLUME_PLACEHOLDER);
+  tokenVolumes.forEach((name, i) => {
+    key = key.replaceAll(JSON.stringify(name), placeholder(i));
+  });
   return key;
 }
 

@@ -123,9 +123,12 @@ export interface SerialisedAnswer {
   readonly tailBytes: number;
 }
 
-/** Serialises everything of an answer but the review's apiVersion and uid, which vary per request. */
-export function serialiseAnswer(outcome: AdmissionOutcome): SerialisedAnswer {
-  const response = buildResponse({ apiVersion: '', uid: '' }, outcome).response;
+/**
+ * Serialises everything of an answer but the review's apiVersion and uid, which vary per request.
+ * `patchJson`, when the caller has it, is the JSON text of outcome.patch.
+ */
+export function serialiseAnswer(outcome: AdmissionOutcome, patchJson?: string): SerialisedAnswer {
+  const response = buildResponse({ apiVersion: '', uid: '' }, outcome, patchJson).response;
   delete response.uid;
   // '{"allowed":true,...}' becomes '"allowed":true,...}}': it continues after '"uid":"…",' and
   // closes the response and the review.
@@ -152,11 +155,15 @@ const WARNINGS_TOTAL_MAX = 4096;
 export function buildResponse(
   request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
   outcome: AdmissionOutcome,
+  patchJson?: string,
 ) {
   const response: Record<string, unknown> = { uid: request.uid, allowed: outcome.allowed };
   if (outcome.patch && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch';
-    response.patch = encodePatch(outcome.patch);
+    response.patch =
+      patchJson === undefined
+        ? encodePatch(outcome.patch)
+        : Buffer.from(patchJson).toString('base64');
   }
   if (!outcome.allowed) {
     response.status = {

@@ -298,6 +298,9 @@ function setReadinessProbe(
     initialDelaySeconds,
     periodSeconds: 10,
     timeoutSeconds: 5,
+    // Kubernetes's default, stated: the API server would add it, and a pod sent to the webhook
+    // again (reinvocation) would otherwise be answered with a patch taking it away.
+    successThreshold: 1,
     failureThreshold: 6,
   };
   // A readiness probe the user wrote is theirs; one kafka-warden wrote is refreshed.
@@ -348,7 +351,7 @@ function addMetrics(
   };
   const inits = (spec.initContainers ??= []);
   const initIndex = inits.findIndex((c) => c.name === INIT_CONTAINER);
-  if (initIndex === -1) inits.push(init);
+  if (initIndex === -1) inits.push(keepPlatformAdditions(spec, undefined, init));
   else inits[initIndex] = keepPlatformAdditions(spec, inits[initIndex], init);
   rec.initContainer(INIT_CONTAINER);
 

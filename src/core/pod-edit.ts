@@ -78,17 +78,19 @@ export function setContainerPort(container: Container, name: string, containerPo
 
 /**
  * What the API server and its admission plugins add to every container of a pod: the service
- * account token mount (ServiceAccount admission, which runs again after a webhook added a
- * container) and defaulted fields. A container kafka-warden rebuilds keeps them, so a reinvoked
- * webhook (`reinvocationPolicy: IfNeeded`) answers an empty patch instead of taking them away, and
- * an injected sidecar mounts the token like every other container.
+ * account token mount and defaulted fields. A container kafka-warden rebuilds keeps them, so a
+ * reinvoked webhook (`reinvocationPolicy: IfNeeded`) answers an empty patch instead of taking them
+ * away. A container kafka-warden adds (`before` undefined) gets the token mount the pod's other
+ * containers have: ServiceAccount admission runs again after a webhook changed the pod and would
+ * add it then, and that change would make the API server call the webhook a second time for
+ * every pod.
  */
 export function keepPlatformAdditions(
   spec: PodSpec,
   before: Container | undefined,
   rebuilt: Container,
 ): Container {
-  if (!before) return rebuilt;
+  if (!before) return withPodTokenMount(spec, rebuilt);
   const kept: Container = { ...rebuilt };
   for (const field of ['terminationMessagePath', 'terminationMessagePolicy'] as const) {
     if (kept[field] === undefined && before[field] !== undefined) kept[field] = before[field];
@@ -128,6 +130,21 @@ export function withoutPlatformTokenMounts(spec: PodSpec, container: Container):
   const stripped: Container = { ...container, volumeMounts: kept };
   if (kept.length === 0) delete stripped.volumeMounts;
   return stripped;
+}
+
+const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+function withPodTokenMount(spec: PodSpec, container: Container): Container {
+  const mount = [...spec.containers, ...(spec.initContainers ?? [])]
+    .flatMap((c) => c.volumeMounts ?? [])
+    .find(
+      (m) =>
+        m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH &&
+        isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === m.name)),
+    );
+  if (!mount || container.volumeMounts?.some((m) => m.mountPath === mount.mountPath))
+    return container;
+  return { ...container, volumeMounts: [...(container.volumeMounts ?? []), { ...mount }] };
 }
 
 /** The names of the projected service account token volumes the API server added to the pod. */

@@ -300,6 +300,15 @@ describe('b. the stock chart without the post-renderer', () => {
     const sts = await get<StatefulSet>(cp, stsPath(ns));
     expect(sts?.spec.template.metadata?.annotations?.[STATUS]).toBeUndefined();
     expectInjectedPod(await brokerPod(ns));
+    // One call per pod: the answer gives the containers it adds the pod's token mount, so the
+    // ServiceAccount admission the API server runs again after the webhook has nothing to add, and
+    // the API server does not call the webhook a second time (reinvocationPolicy: IfNeeded).
+    const podCalls: Record<string, number> = {};
+    for (const line of serve.logLines()) {
+      if (line.msg !== 'admission' || line.namespace !== ns || line.kind !== 'Pod') continue;
+      podCalls[String(line.name)] = (podCalls[String(line.name)] ?? 0) + 1;
+    }
+    expect(podCalls).toEqual({ [`${KAFKA_STS}-0`]: 1, [`${ZK_STS}-0`]: 1 });
     expect(
       (await get(cp, `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/${ZK_STS}-pdb`))
         ?.apiVersion,

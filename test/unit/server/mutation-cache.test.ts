@@ -129,6 +129,24 @@ describe('the mutation cache', () => {
     expect(JSON.stringify(second.patch)).not.toContain('kube-api-access-x7k2p');
   });
 
+  test('pods another kind owns are answered one by one (the cluster is named after the pod)', () => {
+    const cache = new MutationCache();
+    const pods = ['my-kafka-7d9f8-abcde', 'other-kafka-7d9f8-fghij'].map((name) => {
+      const pod = podFromStatefulSet(sts, 0);
+      const meta = pod.metadata as NonNullable<KubeObject['metadata']>;
+      meta.name = name;
+      meta.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u' }];
+      delete (pod.spec as { subdomain?: string }).subdomain;
+      return pod;
+    });
+    const results = pods.map((pod) => cache.mutate(requestFor(pod), options));
+    expect(cache.size).toBe(0);
+    pods.forEach((pod, i) =>
+      expect(results[i]?.patch).toEqual(mutate(requestFor(pod), options).patch),
+    );
+    expect(results[0]?.patch).not.toEqual(results[1]?.patch);
+  });
+
   test('is bounded: the least recently used entry goes first', () => {
     const cache = new MutationCache(2);
     const variant = (n: number) => {
