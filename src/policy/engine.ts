@@ -120,14 +120,11 @@ async function runRule(
 }
 
 function toFinding(rule: Rule, result: RuleResult, mode: Finding['mode']): Finding {
-  return {
-    rule: rule.id,
-    ...(result.check ? { check: result.check } : {}),
-    outcome: result.outcome,
-    mode,
-    summary: result.summary,
-    message: result.message,
-  };
+  const { outcome, summary, message, check } = result;
+  // Two literals rather than a spread: this runs for every result of every request.
+  return check
+    ? { rule: rule.id, check, outcome, mode, summary, message }
+    : { rule: rule.id, outcome, mode, summary, message };
 }
 
 function clusterOf(view: WorkloadView, namespace: string): ClusterRef {

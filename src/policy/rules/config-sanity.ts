@@ -6,7 +6,7 @@
  * `parameters.modes` sets them one by one.
  */
 import { describeSetting, readSetting } from '../broker-settings';
-import { pass, skip, subject, type Rule, type RuleContext, type RuleResult } from '../rule';
+import { pass, skip, subject, type Rule, type RuleResult } from '../rule';
 import type { Mode } from '../types';
 import type { WorkloadView } from '../workload';
 
@@ -78,15 +78,14 @@ export const configSanity: Rule<ConfigSanityParameters> = {
       ...REPLICATION.flatMap((setting) => checkReplication(current, setting)),
       checkUncleanElection(current),
     ];
-    return results.map((result) => withMode(result, context));
+    // Every result here is a fresh object: its mode is set in place.
+    for (const result of results) {
+      const check = result.check as ConfigCheck;
+      result.mode = context.parameters.modes[check] ?? context.configuredMode ?? CHECK_MODES[check];
+    }
+    return results;
   },
 };
-
-function withMode(result: RuleResult, context: RuleContext<ConfigSanityParameters>): RuleResult {
-  const check = result.check as ConfigCheck;
-  const mode = context.parameters.modes[check] ?? context.configuredMode ?? CHECK_MODES[check];
-  return { ...result, mode };
-}
 
 function checkReplication(view: WorkloadView, setting: ReplicationSetting): RuleResult[] {
   const factor = numeric(view, setting.factor, setting.factorDefault);
@@ -94,7 +93,7 @@ function checkReplication(view: WorkloadView, setting: ReplicationSetting): Rule
   if ('unreadable' in factor || 'unreadable' in minInsync) {
     const problem =
       'unreadable' in factor ? factor.unreadable : (minInsync as { unreadable: string }).unreadable;
-    return [{ ...skip(problem), check: 'replication-above-brokers' }];
+    return [checked(skip(problem), 'replication-above-brokers')];
   }
   const brokers = view.replicas;
   const results: RuleResult[] = [];
@@ -114,10 +113,12 @@ function checkReplication(view: WorkloadView, setting: ReplicationSetting): Rule
         `set ${name} to at most ${brokers}, or run at least ${factor.value} brokers.`,
     });
   } else {
-    results.push({
-      ...pass(`${setting.factor} ${factor.value} ≤ ${brokers} broker(s)`),
-      check: 'replication-above-brokers',
-    });
+    results.push(
+      checked(
+        pass(`${setting.factor} ${factor.value} ≤ ${brokers} broker(s)`),
+        'replication-above-brokers',
+      ),
+    );
   }
   const never = minInsync.value > factor.value;
   // Defaults on both sides are Kafka's own choice, and with a factor of 1 the factor itself, not
@@ -139,12 +140,14 @@ function checkReplication(view: WorkloadView, setting: ReplicationSetting): Rule
         `min.insync.replicas 2 is the usual choice).`,
     });
   } else {
-    results.push({
-      ...pass(
-        `${setting.minInsync} ${minInsync.value} < ${setting.factor} ${factor.value} or both defaults`,
+    results.push(
+      checked(
+        pass(
+          `${setting.minInsync} ${minInsync.value} < ${setting.factor} ${factor.value} or both defaults`,
+        ),
+        'min-insync-replicas',
       ),
-      check: 'min-insync-replicas',
-    });
+    );
   }
   return results;
 }
@@ -153,8 +156,7 @@ function checkUncleanElection(view: WorkloadView): RuleResult {
   const property = 'unclean.leader.election.enable';
   const setting = readSetting(view.container, property);
   const enabled = setting.state === 'literal' && setting.value.toLowerCase() === 'true';
-  if (!enabled)
-    return { ...pass('unclean leader election disabled'), check: 'unclean-leader-election' };
+  if (!enabled) return checked(pass('unclean leader election disabled'), 'unclean-leader-election');
   return {
     outcome: 'fail',
     check: 'unclean-leader-election',
@@ -165,6 +167,11 @@ function checkUncleanElection(view: WorkloadView): RuleResult {
       `producers were told they were written. To proceed: remove it (Kafka's default is false) ` +
       `unless availability matters more than data for every topic; enable it per topic instead.`,
   };
+}
+
+function checked(result: RuleResult, check: ConfigCheck): RuleResult {
+  result.check = check;
+  return result;
 }
 
 function numeric(view: WorkloadView, property: string, fallback: number): Value {
