@@ -136,7 +136,7 @@ const bare = await start(path.join(root, 'bench', 'bare-echo-server.mjs'), [
 const podReview = review('Pod', 'CREATE', pod);
 const stsReview = review('StatefulSet', 'UPDATE', updated, sts);
 // The ceiling is measured with the very body each kafka-warden endpoint gets: JSON parsing of the
-// 15 KB Pod review or the 60 KB StatefulSet UPDATE review is part of both.
+// 3 KB Pod review or the 6.4 KB StatefulSet UPDATE review is part of both.
 const results = [
   [
     'bare https echo, Pod review body (ceiling)',

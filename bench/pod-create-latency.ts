@@ -2,8 +2,11 @@
  * Pod CREATE latency through a real API server (test/support/control-plane.ts), without and then
  * with kafka-warden's webhooks registered (serve from the built bundle, by URL, as in the cluster
  * tier): 100 concurrent creators, a bounded number of cp-kafka broker Pods each, over keep-alive
- * HTTPS with the admin certificate. Built and run by bench/pod-create-latency.mjs.
+ * HTTPS with the admin certificate. The same webhook configurations pointed at a bare server that
+ * answers `allowed: true` and nothing else (bench/bare-echo-server.mjs, HTTP/2) give the floor: what
+ * any webhook costs here. Built and run by bench/pod-create-latency.mjs.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import path from 'node:path';
@@ -31,11 +34,14 @@ interface Stats {
 
 /**
  * A broker Pod from the stock chart's template, or (`injected`) from the template kafka-warden's
- * post-renderer produced, so the two "injected" conditions store objects of the injected size. The
- * pods have no owner (a StatefulSet owner would have the controller delete them): the webhook
- * names the cluster after the pod, so it still answers a small patch (two values) for them.
+ * post-renderer produced, so the two "injected" conditions store objects of the injected size.
+ * Like every broker pod in a cluster, it names the StatefulSet my-cp-cp-kafka as its owner (the
+ * webhook names the cluster after it, and answers the pods of one StatefulSet from its cache).
+ * The owner is a real StatefulSet (the garbage collector deletes pods whose owner is gone) with no
+ * replicas and a selector these pods do not match, so its controller neither adopts nor deletes
+ * them; the reference is not a controller reference.
  */
-function brokerPod(name: string, injected = false): unknown {
+function brokerPod(name: string, owner: OwnerReference, injected = false): unknown {
   const stock = readFileSync(
     path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
     'utf8',
@@ -56,7 +62,7 @@ function brokerPod(name: string, injected = false): unknown {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...sts.spec.template.metadata, name },
+    metadata: { ...sts.spec.template.metadata, name, ownerReferences: [owner] },
     // The StatefulSet gives the pod its data volume from a claim template; a bare Pod needs one.
     spec: {
       ...sts.spec.template.spec,
@@ -94,6 +100,35 @@ function createPod(
   });
 }
 
+interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+/** The owner of the bench's pods (see brokerPod): not a Kafka workload, so no rule judges it. */
+async function createOwner(cp: ControlPlane): Promise<OwnerReference> {
+  const labels = { app: 'pod-create-bench-owner' };
+  const res = await apiRequest(cp, 'POST', `/apis/apps/v1/namespaces/${NAMESPACE}/statefulsets`, {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'my-cp-cp-kafka' },
+    spec: {
+      replicas: 0,
+      serviceName: 'my-cp-cp-kafka-headless',
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'idle', image: 'registry.k8s.io/pause:3.10' }] },
+      },
+    },
+  });
+  if (res.status !== 201) throw new Error(`creating the owner StatefulSet: HTTP ${res.status}`);
+  const uid = (res.body as { metadata: { uid: string } }).metadata.uid;
+  return { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'my-cp-cp-kafka', uid };
+}
+
 interface Phase {
   latencies: number[];
   errors: number;
@@ -102,10 +137,11 @@ interface Phase {
 async function phase(
   cp: ControlPlane,
   agent: Agent,
+  owner: OwnerReference,
   label: string,
   injected = false,
 ): Promise<Phase> {
-  const template = JSON.stringify(brokerPod('NAME', injected));
+  const template = JSON.stringify(brokerPod('NAME', owner, injected));
   const latencies: number[] = [];
   let errors = 0;
   await Promise.all(
@@ -138,17 +174,48 @@ function stats(phases: Phase[]): Stats {
   };
 }
 
-/** Registers the webhooks (or removes them) and waits until the API server acts on the change. */
-async function setWebhooks(cp: ControlPlane, port: number, caPem: string, on: boolean) {
-  if (on) await registerWebhooks(cp, port, caPem);
-  else await deleteWebhooks(cp);
+/**
+ * Points the webhook configurations at a server (or removes them) and waits until the API server
+ * acts on the change.
+ */
+async function setWebhooks(cp: ControlPlane, port: number | null, caPem: string) {
+  await deleteWebhooks(cp);
+  if (port !== null) await registerWebhooks(cp, port, caPem);
   await new Promise((r) => setTimeout(r, 2000));
+}
+
+/** bench/bare-echo-server.mjs over HTTP/2 with serve's serving certificate (from the dir it printed). */
+async function startBareWebhook(serveLogs: string): Promise<{ child: ChildProcess; port: number }> {
+  const caPath = /CA at (\S+)/.exec(serveLogs)?.[1];
+  if (!caPath) throw new Error('serve did not say where its self-signed CA is');
+  const dir = path.dirname(caPath);
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(__dirname, '..', '..', 'bench', 'bare-echo-server.mjs'),
+      path.join(dir, 'tls.crt'),
+      path.join(dir, 'tls.key'),
+      'h2',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      const found = /"port":(\d+)/.exec(out)?.[1];
+      if (found) resolve(Number(found));
+    });
+    child.once('exit', (code) => reject(new Error(`bare webhook exited ${code}`)));
+  });
+  return { child, port };
 }
 
 async function main(): Promise<void> {
   const cp = await startControlPlane();
   try {
     await createNamespace(cp, NAMESPACE);
+    const owner = await createOwner(cp);
     const agent = new Agent({
       keepAlive: true,
       maxSockets: CREATORS,
@@ -157,27 +224,38 @@ async function main(): Promise<void> {
       key: readFileSync(cp.adminKeyPath),
     });
     const serve = await startClusterServe(cp);
+    const bare = await startBareWebhook(serve.logs());
     try {
-      // Warm-up of both paths, then rounds that alternate the four conditions, so drift of the
+      // Warm-up of every path, then rounds that alternate the five conditions, so drift of the
       // machine's load over the run falls on all of them alike.
-      await phase(cp, agent, 'warm-a');
-      await setWebhooks(cp, serve.port, serve.caPem, true);
-      await phase(cp, agent, 'warm-b');
-      const runs: Record<'stock' | 'stockHooked' | 'injected' | 'injectedHooked', Phase[]> = {
-        stock: [],
-        stockHooked: [],
-        injected: [],
-        injectedHooked: [],
-      };
+      await phase(cp, agent, owner, 'warm-a');
+      await setWebhooks(cp, bare.port, serve.caPem);
+      await phase(cp, agent, owner, 'warm-b');
+      await setWebhooks(cp, serve.port, serve.caPem);
+      await phase(cp, agent, owner, 'warm-c');
+      const logsBefore = serve.logLines().length;
+      const runs: Record<
+        'stock' | 'stockBare' | 'stockHooked' | 'injected' | 'injectedHooked',
+        Phase[]
+      > = { stock: [], stockBare: [], stockHooked: [], injected: [], injectedHooked: [] };
       for (let round = 0; round < ROUNDS; round++) {
-        runs.stockHooked.push(await phase(cp, agent, `r${round}-hooked`));
-        runs.injectedHooked.push(await phase(cp, agent, `r${round}-hooked-injected`, true));
-        await setWebhooks(cp, serve.port, serve.caPem, false);
-        runs.stock.push(await phase(cp, agent, `r${round}-plain`));
-        runs.injected.push(await phase(cp, agent, `r${round}-plain-injected`, true));
-        if (round < ROUNDS - 1) await setWebhooks(cp, serve.port, serve.caPem, true);
+        runs.stockHooked.push(await phase(cp, agent, owner, `r${round}-hooked`));
+        runs.injectedHooked.push(await phase(cp, agent, owner, `r${round}-hooked-injected`, true));
+        await setWebhooks(cp, bare.port, serve.caPem);
+        runs.stockBare.push(await phase(cp, agent, owner, `r${round}-bare`));
+        await setWebhooks(cp, null, serve.caPem);
+        runs.stock.push(await phase(cp, agent, owner, `r${round}-plain`));
+        runs.injected.push(await phase(cp, agent, owner, `r${round}-plain-injected`, true));
+        if (round < ROUNDS - 1) await setWebhooks(cp, serve.port, serve.caPem);
+      }
+      // What serve answered in the measured phases: one call per pod is what a cluster should see.
+      const answers: Record<string, number> = {};
+      for (const line of serve.logLines().slice(logsBefore)) {
+        if (line.msg === 'admission' && line.kind === 'Pod')
+          answers[String(line.result)] = (answers[String(line.result)] ?? 0) + 1;
       }
       const without = stats(runs.stock);
+      const withBare = stats(runs.stockBare);
       const withWebhooks = stats(runs.stockHooked);
       const injectedWithout = stats(runs.injected);
       const injectedWith = stats(runs.injectedHooked);
@@ -191,14 +269,20 @@ async function main(): Promise<void> {
       console.log('| condition | pods | median | p90 | p99 | errors |');
       console.log('| --- | --- | --- | --- | --- | --- |');
       console.log(row('stock pods, no webhooks', without));
+      console.log(row('stock pods, bare allow-all webhook (the floor)', withBare));
       console.log(row('stock pods, webhooks (each pod injected)', withWebhooks));
-      console.log(row('pre-injected pods, no webhooks', injectedWithout));
-      console.log(row('pre-injected pods, webhooks (small patch)', injectedWith));
+      console.log(row('post-rendered pods, no webhooks', injectedWithout));
+      console.log(row('post-rendered pods, webhooks (empty patch)', injectedWith));
+      console.log(added('added by a bare webhook (the floor)', without, withBare));
       console.log(added('added by webhooks + injection (stock pods)', without, withWebhooks));
       console.log(
-        added('added by the webhook calls alone (pre-injected)', injectedWithout, injectedWith),
+        added('added by the webhook calls alone (post-rendered)', injectedWithout, injectedWith),
+      );
+      console.log(
+        `kafka-warden's answers to Pod calls in the measured phases, for ${withWebhooks.count + injectedWith.count} pods created with its webhooks: ${JSON.stringify(answers)}`,
       );
     } finally {
+      bare.child.kill('SIGTERM');
       await serve.stop();
     }
     agent.destroy();
