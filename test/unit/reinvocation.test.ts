@@ -110,15 +110,17 @@ function review(pod: PodLike): AdmissionRequest {
 
 const options = { config: resolveConfig(), mutateStatefulSets: false };
 
+/** The pod kafka-warden's answer makes of `pod`. */
+function injected(pod: PodLike): PodLike {
+  const answer = mutate(review(pod), options);
+  return applyPatch(structuredClone(pod), (answer.patch ?? []) as Operation[], false, false)
+    .newDocument;
+}
+
 describe('a reinvoked mutating webhook (reinvocationPolicy: IfNeeded)', () => {
   const first = admittedByTheApiServer(brokerPod());
   const firstAnswer = mutate(review(first), options);
-  const patched = applyPatch(
-    structuredClone(first),
-    firstAnswer.patch as Operation[],
-    false,
-    false,
-  ).newDocument;
+  const patched = injected(first);
   const second = admittedByTheApiServer(patched);
   const secondAnswer = mutate(review(second), options);
 
@@ -156,15 +158,8 @@ describe('a reinvoked mutating webhook (reinvocationPolicy: IfNeeded)', () => {
   });
 
   test('a pod without a token (automountServiceAccountToken: false) gets no token mount', () => {
-    const pod = brokerPod();
-    const answer = mutate(review(pod), options);
-    const injected = applyPatch(
-      structuredClone(pod),
-      answer.patch as Operation[],
-      false,
-      false,
-    ).newDocument;
-    const mounts = [...injected.spec.containers, ...(injected.spec.initContainers ?? [])].flatMap(
+    const pod = injected(brokerPod());
+    const mounts = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].flatMap(
       (c) => c.volumeMounts ?? [],
     );
     expect(mounts.map((m) => m.mountPath)).not.toContain(TOKEN_PATH);

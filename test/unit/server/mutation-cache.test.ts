@@ -4,7 +4,7 @@ import { applyPatch, type Operation } from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { mutate } from '../../../src/admission/mutate';
 import { MutationCache } from '../../../src/admission/mutation-cache';
-import { parseReview } from '../../../src/admission/review';
+import { parseReview, serialiseResponse } from '../../../src/admission/review';
 import { resolveConfig } from '../../../src/core/config';
 import type { KubeObject } from '../../../src/core/k8s-types';
 import { sharedDir } from '../../support/paths';
@@ -22,6 +22,18 @@ const options = { config: resolveConfig(), mutateStatefulSets: false };
 // mutate() applies its patch to the request object in place (it proves the patch applies), so
 // every request gets its own copy.
 const requestFor = (pod: KubeObject) => parseReview(admissionReview(structuredClone(pod)));
+
+/** The pod as the API server stores it after applying an answer's patch. */
+function patchedCopy(pod: KubeObject, patch: readonly unknown[] | undefined): KubeObject {
+  return applyPatch(structuredClone(pod), patch as Operation[], true, false).newDocument;
+}
+
+/** The patch as it goes over the wire: decoded from the serialised AdmissionReview answer. */
+function patchSent(result: ReturnType<MutationCache['mutate']>): unknown {
+  const text = serialiseResponse({ apiVersion: 'admission.k8s.io/v1', uid: 'u' }, result).text;
+  const { response } = JSON.parse(text) as { response: { patch: string } };
+  return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
+}
 
 /** What the API server's ServiceAccount admission adds to a pod before the webhooks see it. */
 function withServiceAccountToken(pod: KubeObject, volume: string): KubeObject {
@@ -60,13 +72,8 @@ describe('the mutation cache', () => {
     pods.forEach((pod, i) => {
       const uncached = mutate(requestFor(structuredClone(pod)), options);
       expect(results[i]?.patch).toEqual(uncached.patch);
-      const patched = applyPatch(
-        structuredClone(pod),
-        results[i]?.patch as Operation[],
-        true,
-        false,
-      ).newDocument;
-      expect(patched.metadata?.name).toBe(`my-cp-cp-kafka-${i}`);
+      expect(patchSent(results[i]!)).toEqual(uncached.patch);
+      expect(patchedCopy(pod, results[i]?.patch).metadata?.name).toBe(`my-cp-cp-kafka-${i}`);
     });
   });
 
@@ -92,16 +99,18 @@ describe('the mutation cache', () => {
     expect(cache.size).toBe(1);
     expect(results[0]?.result).toBe('injected');
     pods.forEach((pod, i) => {
-      expect(results[i]?.patch).toEqual(mutate(requestFor(pod), options).patch);
-      const patched = applyPatch(
-        structuredClone(pod),
-        results[i]?.patch as Operation[],
-        true,
-        false,
-      ).newDocument;
-      // Every container still mounts this pod's own token volume, and only that one.
-      const spec = patched.spec as { containers: { volumeMounts?: { name: string }[] }[] };
-      for (const container of spec.containers) {
+      const uncached = mutate(requestFor(pod), options);
+      expect(results[i]?.patch).toEqual(uncached.patch);
+      expect(patchSent(results[i]!)).toEqual(uncached.patch);
+      const patched = patchedCopy(pod, results[i]?.patch);
+      // Every container, kafka-warden's init container included, mounts this pod's own token
+      // volume, and only that one.
+      const spec = patched.spec as Record<
+        'containers' | 'initContainers',
+        { volumeMounts?: { name: string }[] }[]
+      >;
+      expect(spec.initContainers).toHaveLength(1);
+      for (const container of [...spec.containers, ...spec.initContainers]) {
         expect(
           container.volumeMounts?.filter((m) => m.name.startsWith('kube-api-access-')),
         ).toEqual([
