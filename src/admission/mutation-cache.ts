@@ -11,9 +11,9 @@
  */
 import type { WardenConfig } from '../core/config';
 import type { KubeObject, PodSpec } from '../core/k8s-types';
-import { serviceAccountTokenVolumes } from '../core/pod-edit';
+import { platformTokenVolumes } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
-import { serialiseAnswer, type AdmissionRequest } from './review';
+import { serialiseOnce, type AdmissionRequest } from './review';
 
 const POD_SPECIFIC_METADATA = new Set([
   'name',
@@ -48,6 +48,7 @@ interface Entry {
   /** The answer as the first pod got it; served as it is to a pod with the same token volume names. */
   result: MutationResult;
   tokenVolumes: readonly string[];
+  operations: number;
   /** The patch's JSON text with placeholders for the token volume names (when it names them). */
   patchTemplate?: string;
 }
@@ -72,7 +73,7 @@ export class MutationCache {
     ) {
       return mutate(request, options);
     }
-    const tokenVolumes = serviceAccountTokenVolumes(object.spec as PodSpec | undefined);
+    const tokenVolumes = platformTokenVolumes(object.spec as PodSpec | undefined);
     const key = cacheKey(request, object, options, tokenVolumes);
     const hit = this.entries.get(key);
     if (hit) {
@@ -96,10 +97,11 @@ export class MutationCache {
 
 /** The entry for a fresh answer, or undefined when the answer cannot serve other pods. */
 function remember(result: MutationResult, tokenVolumes: readonly string[]): Entry | undefined {
-  const patchJson = result.patch ? JSON.stringify(result.patch) : undefined;
-  result.serialised = serialiseAnswer(result, patchJson);
+  const operations = result.patch?.length ?? 0;
+  const patchJson = operations > 0 ? JSON.stringify(result.patch) : undefined;
+  serialiseOnce(result, patchJson === undefined ? undefined : { json: patchJson, operations });
   if (!patchJson || !tokenVolumes.some((name) => patchJson.includes(name))) {
-    return { result, tokenVolumes };
+    return { result, tokenVolumes, operations };
   }
   let patchTemplate = patchJson;
   tokenVolumes.forEach((name, i) => {
@@ -107,15 +109,25 @@ function remember(result: MutationResult, tokenVolumes: readonly string[]): Entr
   });
   // A name inside a longer string (not a whole value) could not be put back faithfully.
   if (tokenVolumes.some((name) => patchTemplate.includes(name))) return undefined;
-  return { result, tokenVolumes, patchTemplate };
+  return { result, tokenVolumes, operations, patchTemplate };
 }
 
+/**
+ * The kept answer for this pod: as it is, or with this pod's token volume names in its patch.
+ * Only the serialised answer is built per request; the operations are parsed from it only if
+ * something asks for them (the handler does not).
+ */
 function answerFor(entry: Entry, tokenVolumes: readonly string[]): MutationResult {
-  const { result, patchTemplate } = entry;
+  const { result, patchTemplate, operations } = entry;
   if (patchTemplate === undefined || sameNames(entry.tokenVolumes, tokenVolumes)) return result;
-  const patchJson = fill(patchTemplate, tokenVolumes);
-  const own: MutationResult = { ...result, patch: JSON.parse(patchJson) as unknown[] };
-  own.serialised = serialiseAnswer(own, patchJson);
+  const json = fill(patchTemplate, tokenVolumes);
+  let parsed: unknown[] | undefined;
+  const own: MutationResult = { ...result };
+  Object.defineProperty(own, 'patch', {
+    enumerable: true,
+    get: () => (parsed ??= JSON.parse(json) as unknown[]),
+  });
+  serialiseOnce(own, { json, operations });
   return own;
 }
 

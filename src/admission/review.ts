@@ -100,11 +100,6 @@ export interface AdmissionOutcome {
   allowed: boolean;
   /** RFC 6902 operations; omitted from the response when empty. */
   patch?: readonly unknown[];
-  /**
-   * This outcome's answer serialised once (see serialiseResponse), when a cache answers it many
-   * times: the same 10 KB patch is then neither base64-encoded nor JSON-escaped per request.
-   */
-  serialised?: SerialisedAnswer;
   /** Denial text: what is wrong, why it is unsafe, how to proceed. */
   message?: string;
   code?: number;
@@ -118,35 +113,57 @@ export function encodePatch(patch: readonly unknown[]): string {
 }
 
 /** An answer's JSON text from after its uid to the end, and that text's length in bytes. */
-export interface SerialisedAnswer {
+interface SerialisedAnswer {
   readonly tail: string;
   readonly tailBytes: number;
+  /** How many patch operations the answer carries, for the log line. */
+  readonly operations: number;
 }
 
 /**
- * Serialises everything of an answer but the review's apiVersion and uid, which vary per request.
- * `patchJson`, when the caller has it, is the JSON text of outcome.patch.
+ * Answers serialised once, for outcomes answered many times (the mutation cache's): the same
+ * 10 KB patch is then neither base64-encoded nor JSON-escaped per request. Keyed by the outcome
+ * object itself, so a copy of an outcome with anything changed is serialised afresh.
  */
-export function serialiseAnswer(outcome: AdmissionOutcome, patchJson?: string): SerialisedAnswer {
-  const response = buildResponse({ apiVersion: '', uid: '' }, outcome, patchJson).response;
+const serialisedAnswers = new WeakMap<AdmissionOutcome, SerialisedAnswer>();
+
+/** outcome.patch as the caller already has it: its JSON text and its number of operations. */
+export interface PatchText {
+  json: string;
+  operations: number;
+}
+
+/**
+ * Serialises everything of an answer but the review's apiVersion and uid, which vary per request,
+ * and keeps it for serialiseResponse. With `patch`, outcome.patch is not read (it may be computed
+ * on demand).
+ */
+export function serialiseOnce(outcome: AdmissionOutcome, patch?: PatchText): void {
+  serialisedAnswers.set(outcome, serialiseAnswer(outcome, patch));
+}
+
+function serialiseAnswer(outcome: AdmissionOutcome, patch?: PatchText): SerialisedAnswer {
+  const response = buildResponse({ apiVersion: '', uid: '' }, outcome, patch).response;
   delete response.uid;
   // '{"allowed":true,...}' becomes '"allowed":true,...}}': it continues after '"uid":"…",' and
   // closes the response and the review.
   const tail = `${JSON.stringify(response).slice(1)}}`;
-  return { tail, tailBytes: Buffer.byteLength(tail) };
+  const operations = patch ? patch.operations : (outcome.patch?.length ?? 0);
+  return { tail, tailBytes: Buffer.byteLength(tail), operations };
 }
 
 /**
  * The AdmissionReview answer as JSON text with its length in bytes (for content-length), equal
- * to JSON.stringify(buildResponse(request, outcome)).
+ * to JSON.stringify(buildResponse(request, outcome)), and the number of patch operations in it.
  */
 export function serialiseResponse(
   request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
   outcome: AdmissionOutcome,
-): { text: string; bytes: number } {
-  const { tail, tailBytes } = outcome.serialised ?? serialiseAnswer(outcome);
+): { text: string; bytes: number; operations: number } {
+  const { tail, tailBytes, operations } =
+    serialisedAnswers.get(outcome) ?? serialiseAnswer(outcome);
   const head = `{"apiVersion":${JSON.stringify(request.apiVersion)},"kind":"AdmissionReview","response":{"uid":${JSON.stringify(request.uid)},`;
-  return { text: head + tail, bytes: Buffer.byteLength(head) + tailBytes };
+  return { text: head + tail, bytes: Buffer.byteLength(head) + tailBytes, operations };
 }
 
 const WARNING_MAX = 256;
@@ -155,15 +172,14 @@ const WARNINGS_TOTAL_MAX = 4096;
 export function buildResponse(
   request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
   outcome: AdmissionOutcome,
-  patchJson?: string,
+  patch?: PatchText,
 ) {
   const response: Record<string, unknown> = { uid: request.uid, allowed: outcome.allowed };
-  if (outcome.patch && outcome.patch.length > 0) {
+  if (patch ? patch.operations > 0 : outcome.patch && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch';
-    response.patch =
-      patchJson === undefined
-        ? encodePatch(outcome.patch)
-        : Buffer.from(patchJson).toString('base64');
+    response.patch = patch
+      ? Buffer.from(patch.json).toString('base64')
+      : encodePatch(outcome.patch ?? []);
   }
   if (!outcome.allowed) {
     response.status = {

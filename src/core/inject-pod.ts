@@ -379,7 +379,7 @@ function addMetrics(
       resources: existing?.resources ?? {},
       volumeMounts: [{ name: METRICS_VOLUME, mountPath: METRICS_DIR, readOnly: true }],
     }),
-    (original) => withoutPlatformTokenMounts(spec, original),
+    withoutPlatformTokenMounts,
   );
 
   const annotations = ((template.metadata ??= {}).annotations ??= {});

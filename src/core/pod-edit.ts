@@ -113,43 +113,65 @@ export function keepPlatformAdditions(
 }
 
 /**
- * The container as its author wrote it: without the service account token mounts the API server
- * adds. What kafka-warden records of a container it replaced (to restore it later) is the
- * container before admission, and it never names the token volume, whose name is random per pod
- * (kube-api-access-xxxxx): the mutation cache shares one answer between such pods.
+ * How the API server's ServiceAccount admission plugin names and mounts the token volume it adds
+ * (plugin/pkg/admission/serviceaccount): the first volume named `kube-api-access-<random>` is its
+ * volume, and every container without a mount at the default path gets exactly this mount.
  */
-export function withoutPlatformTokenMounts(spec: PodSpec, container: Container): Container {
-  const mounts = container.volumeMounts;
-  if (
-    !mounts?.some((m) => isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === m.name)))
-  )
-    return container;
-  const kept = mounts.filter(
-    (m) => !isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === m.name)),
+const PLATFORM_TOKEN_VOLUME_PREFIX = 'kube-api-access-';
+const PLATFORM_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+function platformTokenVolume(spec: PodSpec): string | undefined {
+  return spec.volumes?.find((v) => v.name.startsWith(PLATFORM_TOKEN_VOLUME_PREFIX))?.name;
+}
+
+function isPlatformTokenMount(mount: VolumeMount): boolean {
+  return (
+    mount.mountPath === PLATFORM_TOKEN_MOUNT_PATH &&
+    mount.name.startsWith(PLATFORM_TOKEN_VOLUME_PREFIX)
   );
+}
+
+/**
+ * The container as its author wrote it: without the token mount the API server adds. What
+ * kafka-warden records of a container it replaced (to restore it later) is the container before
+ * admission, and it never names the token volume, whose name is random per pod: the mutation cache
+ * shares one answer between such pods. A token the user mounts elsewhere or from a volume of their
+ * own is theirs and stays.
+ */
+export function withoutPlatformTokenMounts(container: Container): Container {
+  const mounts = container.volumeMounts;
+  if (!mounts?.some(isPlatformTokenMount)) return container;
+  const kept = mounts.filter((m) => !isPlatformTokenMount(m));
   const stripped: Container = { ...container, volumeMounts: kept };
   if (kept.length === 0) delete stripped.volumeMounts;
   return stripped;
 }
 
-const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
-
+/** What ServiceAccount admission would add to a new container of this pod, added now. */
 function withPodTokenMount(spec: PodSpec, container: Container): Container {
-  const mount = [...spec.containers, ...(spec.initContainers ?? [])]
-    .flatMap((c) => c.volumeMounts ?? [])
-    .find(
-      (m) =>
-        m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH &&
-        isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === m.name)),
-    );
-  if (!mount || container.volumeMounts?.some((m) => m.mountPath === mount.mountPath))
+  const volume = platformTokenVolume(spec);
+  if (
+    !volume ||
+    spec.automountServiceAccountToken === false ||
+    container.volumeMounts?.some((m) => m.mountPath === PLATFORM_TOKEN_MOUNT_PATH)
+  )
     return container;
-  return { ...container, volumeMounts: [...(container.volumeMounts ?? []), { ...mount }] };
+  return {
+    ...container,
+    volumeMounts: [
+      ...(container.volumeMounts ?? []),
+      { name: volume, readOnly: true, mountPath: PLATFORM_TOKEN_MOUNT_PATH },
+    ],
+  };
 }
 
-/** The names of the projected service account token volumes the API server added to the pod. */
-export function serviceAccountTokenVolumes(spec: PodSpec | undefined): string[] {
-  return (spec?.volumes ?? []).filter(isServiceAccountTokenVolume).map((v) => v.name);
+/**
+ * The token volume ServiceAccount admission added (`kube-api-access-<random>`), the one name by
+ * which otherwise identical pods of a StatefulSet differ in their spec.
+ */
+export function platformTokenVolumes(spec: PodSpec | undefined): string[] {
+  const volume = spec ? platformTokenVolume(spec) : undefined;
+  return volume ? [volume] : [];
 }
 
 function isServiceAccountTokenVolume(volume: Volume | undefined): boolean {

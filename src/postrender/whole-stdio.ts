@@ -6,7 +6,7 @@
  * blocking pipes; a descriptor opened non-blocking (EAGAIN) falls back to the streams, which wait
  * for it properly.
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 const STDIN = 0;
@@ -19,7 +19,7 @@ function wouldBlock(error: unknown): boolean {
 export interface StdioEnds {
   readFd: number;
   writeFd: number;
-  /** Read only when the descriptor is non-blocking. */
+  /** Read only when the descriptor is non-blocking: it continues where the reads stopped. */
   input: () => Readable;
   output: () => Writable;
   /** fs.writeSync, replaceable so a test can make a descriptor would-block part-way. */
@@ -34,14 +34,25 @@ const PROCESS_STDIO: StdioEnds = {
   writeSync: (fd, buffer, offset) => writeSync(fd, buffer, offset),
 };
 
+const READ_CHUNK_BYTES = 256 * 1024;
+
 export async function readAllInput(ends: StdioEnds = PROCESS_STDIO): Promise<string> {
-  try {
-    return readFileSync(ends.readFd, 'utf8');
-  } catch (error) {
-    if (!wouldBlock(error)) throw error;
-  }
   const chunks: Buffer[] = [];
-  for await (const chunk of ends.input()) chunks.push(chunk as Buffer);
+  const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  for (;;) {
+    let read: number;
+    try {
+      read = readSync(ends.readFd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      if (!wouldBlock(error)) throw error;
+      // Nothing to read yet on a non-blocking descriptor: what was read so far is kept, and the
+      // stream waits for the rest.
+      for await (const chunk of ends.input()) chunks.push(chunk as Buffer);
+      break;
+    }
+    if (read === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, read)));
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -164,7 +164,7 @@ function admit(
         operation: request.operation,
         dryRun: request.dryRun,
         result: outcome.result,
-        patchOperations: outcome.patch?.length ?? 0,
+        patchOperations: payload.operations,
         ms: Math.round(seconds * 1e4) / 10,
         http: httpVersion,
       },

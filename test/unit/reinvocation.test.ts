@@ -28,6 +28,7 @@ interface PodLike extends KubeObject {
     volumes?: object[];
     hostname?: string;
     subdomain?: string;
+    automountServiceAccountToken?: boolean;
   };
 }
 
@@ -157,12 +158,32 @@ describe('a reinvoked mutating webhook (reinvocationPolicy: IfNeeded)', () => {
     expect(second.spec.volumes).toEqual(patched.spec.volumes);
   });
 
-  test('a pod without a token (automountServiceAccountToken: false) gets no token mount', () => {
-    const pod = injected(brokerPod());
-    const mounts = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].flatMap(
-      (c) => c.volumeMounts ?? [],
-    );
-    expect(mounts.map((m) => m.mountPath)).not.toContain(TOKEN_PATH);
+  test("automountServiceAccountToken: false, and a token of the user's own mounted in the broker: kafka-warden's containers get no token", () => {
+    const pod = brokerPod();
+    pod.spec.automountServiceAccountToken = false;
+    pod.spec.volumes = [
+      ...(pod.spec.volumes ?? []),
+      {
+        name: 'vault-token',
+        projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] },
+      },
+    ];
+    const broker = pod.spec.containers.find((c) => c.name === 'cp-kafka-broker');
+    broker!.volumeMounts = [
+      ...(broker!.volumeMounts ?? []),
+      { name: 'vault-token', mountPath: TOKEN_PATH, readOnly: true },
+    ];
+    const after = injected(pod);
+    const init = after.spec.initContainers?.find((c) => c.name === 'kafka-warden-init');
+    const exporter = after.spec.containers.find((c) => c.name === 'prometheus-jmx-exporter');
+    for (const container of [init, exporter]) {
+      expect(container).toBeDefined();
+      expect(container?.volumeMounts?.map((m) => m.mountPath)).not.toContain(TOKEN_PATH);
+    }
+    // The broker keeps the user's mount.
+    expect(
+      after.spec.containers.find((c) => c.name === 'cp-kafka-broker')?.volumeMounts,
+    ).toContainEqual({ name: 'vault-token', mountPath: TOKEN_PATH, readOnly: true });
   });
 
   test('a pod whose template went through the post-renderer is answered with an empty patch at once', () => {

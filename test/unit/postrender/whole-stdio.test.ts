@@ -34,6 +34,22 @@ function ends(overrides: Partial<StdioEnds>): StdioEnds {
   };
 }
 
+/** A FIFO whose read end is non-blocking, with a writer holding it open (so reads say EAGAIN). */
+async function withNonBlockingFifo(
+  use: (readFd: number, writerFd: number) => Promise<void>,
+): Promise<void> {
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writerFd = openSync(fifo, constants.O_WRONLY);
+  try {
+    await use(readFd, writerFd);
+  } finally {
+    closeSync(writerFd);
+    closeSync(readFd);
+  }
+}
+
 describe('readAllInput', () => {
   it('reads a whole descriptor synchronously, multi-byte characters intact', async () => {
     const file = join(dir, 'in.yaml');
@@ -48,11 +64,7 @@ describe('readAllInput', () => {
   });
 
   it('falls back to the stream when the descriptor is non-blocking and empty (EAGAIN)', async () => {
-    const fifo = join(dir, 'fifo');
-    execFileSync('mkfifo', [fifo]);
-    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writerFd = openSync(fifo, constants.O_WRONLY);
-    try {
+    await withNonBlockingFifo(async (readFd) => {
       const input = await readAllInput(
         ends({
           readFd,
@@ -60,10 +72,17 @@ describe('readAllInput', () => {
         }),
       );
       expect(input).toBe('a: 1\nb: 2\n');
-    } finally {
-      closeSync(writerFd);
-      closeSync(readFd);
-    }
+    });
+  });
+
+  it('keeps what it read before the descriptor would block, then adds what the stream reads', async () => {
+    await withNonBlockingFifo(async (readFd, writerFd) => {
+      writeSync(writerFd, 'first: 1\n---\n');
+      const input = await readAllInput(
+        ends({ readFd, input: () => Readable.from([Buffer.from('second: 2\n')]) }),
+      );
+      expect(input).toBe('first: 1\n---\nsecond: 2\n');
+    });
   });
 
   it('passes on any other read error', async () => {

@@ -1,6 +1,6 @@
 import {
   buildResponse,
-  serialiseAnswer,
+  serialiseOnce,
   serialiseResponse,
   type AdmissionOutcome,
 } from '../../../src/admission/review';
@@ -29,6 +29,16 @@ const requests = [
 ];
 
 describe('serialiseResponse', () => {
+  test('a copy of a kept outcome with something changed is serialised afresh, never stale', () => {
+    const kept: AdmissionOutcome = { allowed: true, warnings: ['first'] };
+    serialiseOnce(kept);
+    const changed = { ...kept, warnings: ['second'] };
+    const request = { apiVersion: 'admission.k8s.io/v1', uid: 'u' };
+    expect(serialiseResponse(request, changed).text).toBe(
+      JSON.stringify(buildResponse(request, changed)),
+    );
+  });
+
   test.each(outcomes)(
     '%s: the same text as JSON.stringify of the response, and its byte length',
     (_n, outcome) => {
@@ -37,12 +47,19 @@ describe('serialiseResponse', () => {
         const fresh = serialiseResponse(request, outcome);
         expect(fresh.text).toBe(expected);
         expect(fresh.bytes).toBe(Buffer.byteLength(expected));
+        expect(fresh.operations).toBe(outcome.patch?.length ?? 0);
         // An outcome serialised once (as the mutation cache keeps it) answers every request right.
-        const kept = serialiseResponse(request, {
-          ...outcome,
-          serialised: serialiseAnswer(outcome),
-        });
+        const once = { ...outcome };
+        serialiseOnce(once);
+        const kept = serialiseResponse(request, once);
         expect(kept).toEqual(fresh);
+        // ... as does one serialised from the patch text the caller already has.
+        const fromText = { ...outcome };
+        serialiseOnce(fromText, {
+          json: JSON.stringify(outcome.patch ?? []),
+          operations: outcome.patch?.length ?? 0,
+        });
+        expect(serialiseResponse(request, fromText)).toEqual(fresh);
         expect((JSON.parse(kept.text) as { response: { uid: string } }).response.uid).toBe(
           request.uid,
         );
