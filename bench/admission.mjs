@@ -95,6 +95,79 @@ function cannon(url, body) {
   });
 }
 
+/**
+ * The pods of one StatefulSet as the API server sends them: each with its own name, ordinal
+ * labels and hostname, and the token volume ServiceAccount admission added under a random name
+ * (kube-api-access-<random>), mounted into every container. 1,024 of them, sent in turn, so the
+ * load generator does not serialise a pod per request.
+ */
+function podsOfOneStatefulSet(count = 1024) {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return Array.from({ length: count }, (_, i) => {
+    const name = `my-cp-cp-kafka-${i}`;
+    const token = `kube-api-access-${Array.from({ length: 5 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('')}`;
+    const mount = {
+      name: token,
+      readOnly: true,
+      mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+    };
+    return review('Pod', 'CREATE', {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        name,
+        labels: {
+          ...pod.metadata.labels,
+          'statefulset.kubernetes.io/pod-name': name,
+          'apps.kubernetes.io/pod-index': String(i),
+        },
+      },
+      spec: {
+        ...pod.spec,
+        hostname: name,
+        volumes: [
+          ...(pod.spec.volumes ?? []),
+          {
+            name: token,
+            projected: {
+              defaultMode: 420,
+              sources: [
+                { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+                {
+                  configMap: {
+                    name: 'kube-root-ca.crt',
+                    items: [{ key: 'ca.crt', path: 'ca.crt' }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+        containers: pod.spec.containers.map((c) => ({
+          ...c,
+          volumeMounts: [...(c.volumeMounts ?? []), mount],
+        })),
+      },
+    });
+  });
+}
+
+function cannonBodies(url, bodies) {
+  let n = 0;
+  return autocannon({
+    url,
+    connections: 20,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }),
+      },
+    ],
+  });
+}
+
 /** Every request a different pod (a unique annotation), so the mutation cache never hits. */
 function cannonDistinctPods(url) {
   let n = 0;
@@ -134,6 +207,7 @@ const bare = await start(path.join(root, 'bench', 'bare-echo-server.mjs'), [
 ]);
 
 const podReview = review('Pod', 'CREATE', pod);
+const statefulSetPods = podsOfOneStatefulSet();
 const stsReview = review('StatefulSet', 'UPDATE', updated, sts);
 // The ceiling is measured with the very body each kafka-warden endpoint gets: JSON parsing of the
 // 3 KB Pod review or the 6.4 KB StatefulSet UPDATE review is part of both.
@@ -144,9 +218,19 @@ const results = [
     null,
   ],
   [
-    'POST /mutate, pods of one StatefulSet (cache hits)',
+    'POST /mutate, the same pod every time (cache hits)',
     await cannon(`https://127.0.0.1:${warden.port}/mutate`, podReview),
     0,
+  ],
+  [
+    'bare https echo, bodies of the next row (ceiling)',
+    await cannonBodies(`https://127.0.0.1:${bare.port}/`, statefulSetPods),
+    null,
+  ],
+  [
+    'POST /mutate, pods of one StatefulSet, each with its own name and token volume (cache hits)',
+    await cannonBodies(`https://127.0.0.1:${warden.port}/mutate`, statefulSetPods),
+    2,
   ],
   [
     'POST /mutate, every pod different (cache misses)',
@@ -161,7 +245,7 @@ const results = [
   [
     'POST /validate, broker StatefulSet UPDATE',
     await cannon(`https://127.0.0.1:${warden.port}/validate`, stsReview),
-    3,
+    5,
   ],
 ];
 bare.child.kill('SIGTERM');

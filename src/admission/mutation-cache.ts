@@ -35,13 +35,21 @@ const POD_SPECIFIC_LABELS = new Set([
  */
 const placeholder = (index: number) => `\u0000${index}\u0000`;
 
-/** A template's text with every placeholder replaced by the quoted name it stands for. */
-function fill(template: string, names: readonly string[]): string {
-  // Split on NUL, the parts alternate: text, an index, text, an index, ..., text.
-  return template
-    .split('\u0000')
-    .map((part, i) => (i % 2 === 1 ? JSON.stringify(names[Number(part)]) : part))
-    .join('');
+/**
+ * A template split on its NULs: the parts alternate text, a placeholder's index, text, ..., text.
+ * Split once, filled per request.
+ */
+function split(template: string): string[] {
+  return template.split('\u0000');
+}
+
+/** The template's text with every placeholder replaced by the quoted name it stands for. */
+function fill(parts: readonly string[], names: readonly string[]): string {
+  let text = '';
+  for (let i = 0; i < parts.length; i++) {
+    text += i % 2 === 1 ? JSON.stringify(names[Number(parts[i])]) : parts[i];
+  }
+  return text;
 }
 
 interface Entry {
@@ -50,7 +58,7 @@ interface Entry {
   tokenVolumes: readonly string[];
   operations: number;
   /** The patch's JSON text with placeholders for the token volume names (when it names them). */
-  patchTemplate?: string;
+  patchTemplate?: string[];
 }
 
 export class MutationCache {
@@ -109,7 +117,7 @@ function remember(result: MutationResult, tokenVolumes: readonly string[]): Entr
   });
   // A name inside a longer string (not a whole value) could not be put back faithfully.
   if (tokenVolumes.some((name) => patchTemplate.includes(name))) return undefined;
-  return { result, tokenVolumes, operations, patchTemplate };
+  return { result, tokenVolumes, operations, patchTemplate: split(patchTemplate) };
 }
 
 /**

@@ -143,13 +143,31 @@ export function serialiseOnce(outcome: AdmissionOutcome, patch?: PatchText): voi
 }
 
 function serialiseAnswer(outcome: AdmissionOutcome, patch?: PatchText): SerialisedAnswer {
-  const response = buildResponse({ apiVersion: '', uid: '' }, outcome, patch).response;
-  delete response.uid;
-  // '{"allowed":true,...}' becomes '"allowed":true,...}}': it continues after '"uid":"…",' and
-  // closes the response and the review.
-  const tail = `${JSON.stringify(response).slice(1)}}`;
   const operations = patch ? patch.operations : (outcome.patch?.length ?? 0);
-  return { tail, tailBytes: Buffer.byteLength(tail), operations };
+  const withoutPatch = { ...outcome };
+  delete withoutPatch.patch;
+  const response = buildResponse({ apiVersion: '', uid: '' }, withoutPatch).response;
+  delete response.uid;
+  const json = JSON.stringify(response);
+  if (operations === 0) {
+    // '{"allowed":true,...}' becomes '"allowed":true,...}}': it continues after '"uid":"…",' and
+    // closes the response and the review.
+    const tail = `${json.slice(1)}}`;
+    return { tail, tailBytes: Buffer.byteLength(tail), operations };
+  }
+  // The patch goes in after "allowed", where buildResponse puts it, as text: base64 needs no JSON
+  // escaping and is one byte per character, so the 10 KB are neither scanned nor re-encoded.
+  const encoded = Buffer.from(patch ? patch.json : JSON.stringify(outcome.patch)).toString(
+    'base64',
+  );
+  const allowedEnd = `{"allowed":${outcome.allowed}`.length;
+  const before = `${json.slice(1, allowedEnd)},"patchType":"JSONPatch","patch":"`;
+  const after = `"${json.slice(allowedEnd)}}`;
+  return {
+    tail: before + encoded + after,
+    tailBytes: Buffer.byteLength(before) + encoded.length + Buffer.byteLength(after),
+    operations,
+  };
 }
 
 /**
@@ -172,14 +190,11 @@ const WARNINGS_TOTAL_MAX = 4096;
 export function buildResponse(
   request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
   outcome: AdmissionOutcome,
-  patch?: PatchText,
 ) {
   const response: Record<string, unknown> = { uid: request.uid, allowed: outcome.allowed };
-  if (patch ? patch.operations > 0 : outcome.patch && outcome.patch.length > 0) {
+  if (outcome.patch && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch';
-    response.patch = patch
-      ? Buffer.from(patch.json).toString('base64')
-      : encodePatch(outcome.patch ?? []);
+    response.patch = encodePatch(outcome.patch);
   }
   if (!outcome.allowed) {
     response.status = {
