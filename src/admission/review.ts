@@ -144,9 +144,12 @@ export function serialiseOnce(outcome: AdmissionOutcome, patch?: PatchText): voi
 
 function serialiseAnswer(outcome: AdmissionOutcome, patch?: PatchText): SerialisedAnswer {
   const operations = patch ? patch.operations : (outcome.patch?.length ?? 0);
-  const withoutPatch = { ...outcome };
-  delete withoutPatch.patch;
-  const response = buildResponse({ apiVersion: '', uid: '' }, withoutPatch).response;
+  // Field by field: a spread would read `patch`, which may be computed on demand.
+  const { allowed, message, code, warnings, auditAnnotations } = outcome;
+  const response = buildResponse(
+    { apiVersion: '', uid: '' },
+    { allowed, message, code, warnings, auditAnnotations },
+  ).response;
   delete response.uid;
   const json = JSON.stringify(response);
   if (operations === 0) {
