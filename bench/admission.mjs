@@ -156,7 +156,8 @@ function podsOfOneStatefulSet(count = 1024) {
   });
 }
 
-function cannonBodies(url, bodies) {
+/** autocannon sending `bodyFor(n)` as the n-th request's body. */
+function cannonEach(url, bodyFor) {
   let n = 0;
   return autocannon({
     url,
@@ -166,33 +167,20 @@ function cannonBodies(url, bodies) {
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }),
+        setupRequest: (req) => ({ ...req, body: bodyFor(n++) }),
       },
     ],
   });
 }
 
+const cannonBodies = (url, bodies) => cannonEach(url, (n) => bodies[n % bodies.length]);
+
 /** Every request a different pod (a unique annotation), so the mutation cache never hits. */
-function cannonDistinctPods(url) {
-  let n = 0;
-  return autocannon({
-    url,
-    connections: 20,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => {
-          n += 1;
-          const annotations = { ...pod.metadata.annotations, 'bench/n': String(n) };
-          const distinct = { ...pod, metadata: { ...pod.metadata, annotations } };
-          return { ...req, body: review('Pod', 'CREATE', distinct) };
-        },
-      },
-    ],
+const cannonDistinctPods = (url) =>
+  cannonEach(url, (n) => {
+    const annotations = { ...pod.metadata.annotations, 'bench/n': String(n) };
+    return review('Pod', 'CREATE', { ...pod, metadata: { ...pod.metadata, annotations } });
   });
-}
 
 const warden = await start(path.join(root, 'bin', 'kafka-warden'), [
   'serve',
