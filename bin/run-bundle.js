@@ -6,6 +6,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 
+// A post-renderer process lives about 60 ms. With V8's default tier-up budget, the YAML parser's
+// hot functions are compiled by TurboFan within that time, on a second thread that competes for
+// 2 cores, and the process ends before the compiled code pays that back. Eight times the budget
+// makes one release (what Helm passes) render ~15% faster and 100 releases ~15% slower, still a
+// twentieth of kustomize's time (bench/README.md); a long-running `serve` reaches the budget
+// within its first requests anyway. Set here, before
+// the bundle is compiled, so scripts/make-code-cache.js (which compiles through this file) makes
+// the cache under the same flags: V8 rejects a code cache made under other flags.
+require('node:v8').setFlagsFromString('--interrupt-budget=540672');
+
 const BUNDLE = path.join(__dirname, '..', 'dist', 'kafka-warden.js');
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
 
