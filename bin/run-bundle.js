@@ -11,9 +11,9 @@ const vm = require('node:vm');
 // 2 cores, and the process ends before the compiled code pays that back. Eight times the budget
 // makes one release (what Helm passes) render ~15% faster and 100 releases ~15% slower, still a
 // twentieth of kustomize's time (bench/README.md); a long-running `serve` reaches the budget
-// within its first requests anyway. Set here, before
-// the bundle is compiled, so scripts/make-code-cache.js (which compiles through this file) makes
-// the cache under the same flags: V8 rejects a code cache made under other flags.
+// within its first requests anyway. Set here, before the bundle is compiled, so
+// scripts/make-code-cache.js (which compiles through this file) makes the cache under the same
+// flags: V8 rejects a code cache made under other flags.
 require('node:v8').setFlagsFromString('--interrupt-budget=540672');
 
 const BUNDLE = path.join(__dirname, '..', 'dist', 'kafka-warden.js');

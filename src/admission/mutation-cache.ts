@@ -11,7 +11,7 @@
  */
 import type { WardenConfig } from '../core/config';
 import type { KubeObject, PodSpec } from '../core/k8s-types';
-import { platformTokenVolumes } from '../core/pod-edit';
+import { platformTokenVolume } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
 import { serialiseOnce, type AdmissionRequest } from './review';
 
@@ -30,35 +30,20 @@ const POD_SPECIFIC_LABELS = new Set([
 ]);
 
 /**
- * Stands for the i-th token volume's name, quotes included, in keys and patch templates. JSON text
- * never holds a raw NUL (JSON.stringify escapes it), so no pod's own content can look like this.
+ * Stands for the token volume's name, quotes included, in keys. JSON text never holds a raw NUL
+ * (JSON.stringify escapes it), so no pod's own content can look like this.
  */
-const placeholder = (index: number) => `\u0000${index}\u0000`;
-
-/**
- * A template split on its NULs: the parts alternate text, a placeholder's index, text, ..., text.
- * Split once, filled per request.
- */
-function split(template: string): string[] {
-  return template.split('\u0000');
-}
-
-/** The template's text with every placeholder replaced by the quoted name it stands for. */
-function fill(parts: readonly string[], names: readonly string[]): string {
-  let text = '';
-  for (let i = 0; i < parts.length; i++) {
-    text += i % 2 === 1 ? JSON.stringify(names[Number(parts[i])]) : parts[i];
-  }
-  return text;
-}
+const TOKEN_VOLUME = '\u0000token-volume\u0000';
 
 interface Entry {
-  /** The answer as the first pod got it; served as it is to a pod with the same token volume names. */
+  /** The answer as the first pod got it, served as it is to a pod with the same token volume. */
   result: MutationResult;
-  tokenVolumes: readonly string[];
-  operations: number;
-  /** The patch's JSON text with placeholders for the token volume names (when it names them). */
-  patchTemplate?: string[];
+  tokenVolume: string | undefined;
+  /**
+   * When the patch names the token volume: its JSON text split where the quoted name stood, to be
+   * joined with another pod's.
+   */
+  patchParts?: string[];
 }
 
 export class MutationCache {
@@ -81,18 +66,18 @@ export class MutationCache {
     ) {
       return mutate(request, options);
     }
-    const tokenVolumes = platformTokenVolumes(object.spec as PodSpec | undefined);
-    const key = cacheKey(request, object, options, tokenVolumes);
+    const tokenVolume = platformTokenVolume(object.spec as PodSpec | undefined);
+    const key = cacheKey(request, object, options, tokenVolume);
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
-      return answerFor(hit, tokenVolumes);
+      return answerFor(hit, tokenVolume);
     }
     const result = mutate(request, options);
     // A failed-open answer names the pod in its warning: not reusable for another pod.
     if (result.result === 'failed-open') return result;
-    const entry = remember(result, tokenVolumes);
+    const entry = remember(result, tokenVolume);
     if (!entry) return result;
     this.entries.set(key, entry);
     if (this.entries.size > this.capacity) {
@@ -104,50 +89,43 @@ export class MutationCache {
 }
 
 /** The entry for a fresh answer, or undefined when the answer cannot serve other pods. */
-function remember(result: MutationResult, tokenVolumes: readonly string[]): Entry | undefined {
+function remember(result: MutationResult, tokenVolume: string | undefined): Entry | undefined {
   const operations = result.patch?.length ?? 0;
   const patchJson = operations > 0 ? JSON.stringify(result.patch) : undefined;
   serialiseOnce(result, patchJson === undefined ? undefined : { json: patchJson, operations });
-  if (!patchJson || !tokenVolumes.some((name) => patchJson.includes(name))) {
-    return { result, tokenVolumes, operations };
+  if (!patchJson || tokenVolume === undefined || !patchJson.includes(tokenVolume)) {
+    return { result, tokenVolume };
   }
-  let patchTemplate = patchJson;
-  tokenVolumes.forEach((name, i) => {
-    patchTemplate = patchTemplate.replaceAll(JSON.stringify(name), placeholder(i));
-  });
+  const patchParts = patchJson.split(JSON.stringify(tokenVolume));
   // A name inside a longer string (not a whole value) could not be put back faithfully.
-  if (tokenVolumes.some((name) => patchTemplate.includes(name))) return undefined;
-  return { result, tokenVolumes, operations, patchTemplate: split(patchTemplate) };
+  if (patchParts.some((part) => part.includes(tokenVolume))) return undefined;
+  return { result, tokenVolume, patchParts };
 }
 
 /**
- * The kept answer for this pod: as it is, or with this pod's token volume names in its patch.
- * Only the serialised answer is built per request; the operations are parsed from it only if
- * something asks for them (the handler does not).
+ * The kept answer for this pod: as it is, or with this pod's token volume in its patch. Only the
+ * serialised answer is built per request; the operations are parsed from it only if something
+ * asks for them (the handler does not).
  */
-function answerFor(entry: Entry, tokenVolumes: readonly string[]): MutationResult {
-  const { result, patchTemplate, operations } = entry;
-  if (patchTemplate === undefined || sameNames(entry.tokenVolumes, tokenVolumes)) return result;
-  const json = fill(patchTemplate, tokenVolumes);
+function answerFor(entry: Entry, tokenVolume: string | undefined): MutationResult {
+  const { result, patchParts } = entry;
+  if (patchParts === undefined || tokenVolume === entry.tokenVolume) return result;
+  const json = patchParts.join(JSON.stringify(tokenVolume));
   let parsed: unknown[] | undefined;
   const own: MutationResult = { ...result };
   Object.defineProperty(own, 'patch', {
     enumerable: true,
     get: () => (parsed ??= JSON.parse(json) as unknown[]),
   });
-  serialiseOnce(own, { json, operations });
+  serialiseOnce(own, { json, operations: result.patch?.length ?? 0 });
   return own;
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 function cacheKey(
   request: AdmissionRequest,
   object: KubeObject,
   options: MutationOptions,
-  tokenVolumes: readonly string[],
+  tokenVolume: string | undefined,
 ): string {
   const metadata = { ...object.metadata };
   for (const field of POD_SPECIFIC_METADATA) delete metadata[field];
@@ -159,15 +137,14 @@ function cacheKey(
   const spec = { ...(object.spec as Record<string, unknown>) };
   delete spec.hostname;
   // The text itself is the key: a Map hashes strings natively, faster than a digest of them.
-  let key = JSON.stringify([
+  const key = JSON.stringify([
     request.operation,
     options.mutateStatefulSets,
     { ...object, metadata, spec },
   ]);
-  tokenVolumes.forEach((name, i) => {
-    key = key.replaceAll(JSON.stringify(name), placeholder(i));
-  });
-  return key;
+  return tokenVolume === undefined
+    ? key
+    : key.replaceAll(JSON.stringify(tokenVolume), TOKEN_VOLUME);
 }
 
 /** One cache per configuration object: a reloaded configuration starts empty. */

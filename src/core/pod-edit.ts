@@ -105,7 +105,7 @@ export function keepPlatformAdditions(
   }
   const tokenMounts = (before.volumeMounts ?? []).filter(
     (mount) =>
-      isServiceAccountTokenVolume(spec.volumes?.find((v) => v.name === mount.name)) &&
+      isPlatformTokenMount(mount) &&
       !kept.volumeMounts?.some((m) => m.mountPath === mount.mountPath),
   );
   if (tokenMounts.length > 0) kept.volumeMounts = [...(kept.volumeMounts ?? []), ...tokenMounts];
@@ -119,10 +119,6 @@ export function keepPlatformAdditions(
  */
 const PLATFORM_TOKEN_VOLUME_PREFIX = 'kube-api-access-';
 const PLATFORM_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-function platformTokenVolume(spec: PodSpec): string | undefined {
-  return spec.volumes?.find((v) => v.name.startsWith(PLATFORM_TOKEN_VOLUME_PREFIX))?.name;
-}
 
 function isPlatformTokenMount(mount: VolumeMount): boolean {
   return (
@@ -169,18 +165,6 @@ function withPodTokenMount(spec: PodSpec, container: Container): Container {
  * The token volume ServiceAccount admission added (`kube-api-access-<random>`), the one name by
  * which otherwise identical pods of a StatefulSet differ in their spec.
  */
-export function platformTokenVolumes(spec: PodSpec | undefined): string[] {
-  const volume = spec ? platformTokenVolume(spec) : undefined;
-  return volume ? [volume] : [];
-}
-
-function isServiceAccountTokenVolume(volume: Volume | undefined): boolean {
-  const sources = (volume as { projected?: { sources?: unknown[] } } | undefined)?.projected
-    ?.sources;
-  return (
-    Array.isArray(sources) &&
-    sources.some(
-      (source) => typeof source === 'object' && source !== null && 'serviceAccountToken' in source,
-    )
-  );
+export function platformTokenVolume(spec: PodSpec | undefined): string | undefined {
+  return spec?.volumes?.find((v) => v.name.startsWith(PLATFORM_TOKEN_VOLUME_PREFIX))?.name;
 }
