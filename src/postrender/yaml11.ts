@@ -7,20 +7,33 @@
  */
 import { FAILSAFE_SCHEMA, Type, dump, load, type Schema } from 'js-yaml';
 
-const BOOLEANS: Record<string, boolean> = {};
-for (const word of ['y', 'yes', 'true', 'on']) {
-  for (const form of [word, word[0]?.toUpperCase() + word.slice(1), word.toUpperCase()])
-    BOOLEANS[form] = true;
+// Maps, not object literals: a plain scalar such as `constructor` or `__proto__` must not find an
+// inherited property and read as a function or an object.
+const BOOLEANS = new Map<string, boolean>();
+for (const [words, value] of [
+  [['y', 'yes', 'true', 'on'], true],
+  [['n', 'no', 'false', 'off'], false],
+] as const) {
+  for (const word of words) {
+    for (const form of [word, (word[0] ?? '').toUpperCase() + word.slice(1), word.toUpperCase()])
+      BOOLEANS.set(form, value);
+  }
 }
-for (const word of ['n', 'no', 'false', 'off']) {
-  for (const form of [word, word[0]?.toUpperCase() + word.slice(1), word.toUpperCase()])
-    BOOLEANS[form] = false;
+const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
+
+/**
+ * Every plain scalar, mapping keys included, is offered to each resolver in turn: the first
+ * character rules most of them out before a regular expression runs (a post-renderer process lives
+ * ~50 ms, and this is its hottest loop).
+ */
+function mayBeNumber(data: string): boolean {
+  const first = data.charCodeAt(0);
+  return (first >= 48 && first <= 57) || first === 45 || first === 43 || first === 46; // 0-9 - + .
 }
 
 const nullType = new Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
-  resolve: (data: string | null) =>
-    data === null || ['', '~', 'null', 'Null', 'NULL'].includes(data),
+  resolve: (data: string | null) => data === null || NULLS.has(data),
   construct: () => null,
   predicate: (object: unknown) => object === null,
   represent: () => 'null',
@@ -28,8 +41,8 @@ const nullType = new Type('tag:yaml.org,2002:null', {
 
 const boolType = new Type('tag:yaml.org,2002:bool', {
   kind: 'scalar',
-  resolve: (data: string | null) => data !== null && data in BOOLEANS,
-  construct: (data: string) => BOOLEANS[data],
+  resolve: (data: string | null) => data !== null && BOOLEANS.has(data),
+  construct: (data: string) => BOOLEANS.get(data),
   predicate: (object: unknown) => typeof object === 'boolean',
   represent: (object: object) => ((object as unknown as boolean) ? 'true' : 'false'),
 });
@@ -38,7 +51,7 @@ const INT = /^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|0[0-7_]+|0|[1-9][0-9_]*
 const intType = new Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
   resolve: (data: string | null) =>
-    data !== null && INT.test(data) && !/^[-+]?0[0-7_]*_$/.test(data),
+    data !== null && mayBeNumber(data) && INT.test(data) && !/^[-+]?0[0-7_]*_$/.test(data),
   construct: (data: string) => {
     const text = data.replaceAll('_', '');
     const sign = text.startsWith('-') ? -1 : 1;
@@ -56,24 +69,25 @@ const intType = new Type('tag:yaml.org,2002:int', {
 });
 
 const FLOAT = /^[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$/;
-const SPECIAL_FLOATS: Record<string, number> = {
-  '.inf': Infinity,
-  '.Inf': Infinity,
-  '.INF': Infinity,
-  '+.inf': Infinity,
-  '+.Inf': Infinity,
-  '+.INF': Infinity,
-  '-.inf': -Infinity,
-  '-.Inf': -Infinity,
-  '-.INF': -Infinity,
-  '.nan': NaN,
-  '.NaN': NaN,
-  '.NAN': NaN,
-};
+const SPECIAL_FLOATS = new Map<string, number>([
+  ['.inf', Infinity],
+  ['.Inf', Infinity],
+  ['.INF', Infinity],
+  ['+.inf', Infinity],
+  ['+.Inf', Infinity],
+  ['+.INF', Infinity],
+  ['-.inf', -Infinity],
+  ['-.Inf', -Infinity],
+  ['-.INF', -Infinity],
+  ['.nan', NaN],
+  ['.NaN', NaN],
+  ['.NAN', NaN],
+]);
 const floatType = new Type('tag:yaml.org,2002:float', {
   kind: 'scalar',
-  resolve: (data: string | null) => data !== null && (FLOAT.test(data) || data in SPECIAL_FLOATS),
-  construct: (data: string) => SPECIAL_FLOATS[data] ?? parseFloat(data.replaceAll('_', '')),
+  resolve: (data: string | null) =>
+    data !== null && mayBeNumber(data) && (FLOAT.test(data) || SPECIAL_FLOATS.has(data)),
+  construct: (data: string) => SPECIAL_FLOATS.get(data) ?? parseFloat(data.replaceAll('_', '')),
   predicate: (object: unknown) => typeof object === 'number',
   represent: (object: object) => {
     const value = object as unknown as number;

@@ -48,6 +48,15 @@ describe('YAML 1.1 scalars, as Helm and the API server (go-yaml v2) read them', 
     expect(loadYaml11(dumpYaml11(value))).toEqual(value);
   });
 
+  test.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])(
+    'the plain scalar %p is a string, not a property inherited from Object.prototype',
+    (text) => {
+      const value = loadYaml11(`v: ${text}\n${text}: v\n`);
+      expect(value).toEqual({ v: text, [text]: 'v' });
+      expect(loadYaml11(dumpYaml11(value))).toEqual(value);
+    },
+  );
+
   test('merge keys are honoured', () => {
     expect(loadYaml11('base: &b {a: 1}\nderived:\n  <<: *b\n  c: 2\n')).toEqual({
       base: { a: 1 },
