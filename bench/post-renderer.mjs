@@ -1,7 +1,9 @@
 // Wall time and peak RSS of post-renderer processes on the same stdin: kafka-warden versus a
-// kustomize post-renderer applying an equivalent broker patch, at 1 release (cp-helm-charts 0.6.1
-// default render, 25 documents) and at 100 releases concatenated; plus `helm template` with each
-// post-renderer for context. Run with `npm run bench:post-renderer`; results go to bench/README.md
+// kustomize post-renderer making the same changes (bench/kustomize: patches generated from
+// kafka-warden's render, checked by test/e2e/helm/bench-kustomize.helm.test.ts), at 1 release
+// (cp-helm-charts 0.6.1 default render, 25 documents) and at 100 releases concatenated; plus
+// `helm template` with each post-renderer for context. The commands compared take turns, run by
+// run, so the machine's drift falls on all of them alike. Run with `npm run bench:post-renderer`; results go to bench/README.md
 // by hand, next to this command. NODE_EXTRA_CA_CERTS is removed from the environment: it adds about
 // 0.08 s to every Node start on this machine and is not part of the product.
 import { spawnSync } from 'node:child_process';
@@ -34,24 +36,38 @@ writeFileSync(
   Array.from({ length: 100 }, (_, i) => base.replaceAll('my-cp', `rel${i + 1}`)).join(''),
 );
 
-/** Runs `command` `runs` times with stdin from `input`; returns median and p90 wall seconds, max RSS MB. */
-function measure(command, args, input) {
-  const walls = [];
-  let rss = 0;
+/** One run of `command` with stdin from `input`: wall seconds and peak RSS in MB. */
+function runOnce(command, args, input) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
+    input,
+    env,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+  const lines = result.stderr.toString().trim().split('\n');
+  return { wall, rss: Number(lines[lines.length - 1]) / 1024 };
+}
+
+/**
+ * Runs each [command, args] `runs` times, taking turns, with stdin from `input`; returns per
+ * command the median and p90 wall seconds and the largest peak RSS in MB.
+ */
+function measure(commands, input) {
+  const data = input ? readFileSync(input) : undefined;
+  const samples = commands.map(() => ({ walls: [], rss: 0 }));
   for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
-      input: input ? readFileSync(input) : undefined,
-      env,
-      maxBuffer: 256 * 1024 * 1024,
+    commands.forEach(([command, args], c) => {
+      const { wall, rss } = runOnce(command, args, data);
+      samples[c].walls.push(wall);
+      samples[c].rss = Math.max(samples[c].rss, rss);
     });
-    walls.push(Number(process.hrtime.bigint() - start) / 1e9);
-    if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
-    const lines = result.stderr.toString().trim().split('\n');
-    rss = Math.max(rss, Number(lines[lines.length - 1]) / 1024);
   }
-  walls.sort((a, b) => a - b);
-  return { median: walls[Math.floor(runs / 2)], p90: walls[Math.floor(runs * 0.9)], rss };
+  return samples.map(({ walls, rss }) => {
+    walls.sort((a, b) => a - b);
+    return { median: walls[Math.floor(runs / 2)], p90: walls[Math.floor(runs * 0.9)], rss };
+  });
 }
 
 const warden = [path.join(root, 'bin', 'kafka-warden'), 'render'];
@@ -61,19 +77,29 @@ for (const [label, input] of [
   ['1 release (25 docs)', one],
   ['100 releases (2,500 docs)', hundred],
 ]) {
-  const w = measure(process.execPath, warden, input);
-  const k = measure(kust[0], [], input);
+  const [w, k] = measure(
+    [
+      [process.execPath, warden],
+      [kust[0], []],
+    ],
+    input,
+  );
   rows.push([label, w, k]);
 }
 const chart = path.join(shared, 'charts', 'cp-helm-charts-0.6.1.tgz');
-const helmRows = [
+const helmCommands = [
   ['helm template, no post-renderer', []],
   [
     'helm template + kafka-warden',
     ['--post-renderer', path.join(root, 'bin', 'kafka-warden-post-renderer')],
   ],
   ['helm template + kustomize', ['--post-renderer', kust[0]]],
-].map(([label, extra]) => [label, measure(helm3, ['template', 'my-cp', chart, ...extra])]);
+];
+const helmStats = measure(
+  helmCommands.map(([, extra]) => [helm3, ['template', 'my-cp', chart, ...extra]]),
+  undefined,
+);
+const helmRows = helmCommands.map(([label], i) => [label, helmStats[i]]);
 
 const f = (s) => `${s.toFixed(3)} s`;
 console.log(`runs per cell: ${runs}; node ${process.version}; NODE_EXTRA_CA_CERTS unset`);
