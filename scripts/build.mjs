@@ -9,6 +9,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -45,21 +46,53 @@ await build({
   logLevel: 'warning',
 });
 
-// The warm-up render reads the example release on stdin and writes to nowhere, as Helm's would.
-const example = openSync(
-  fileURLToPath(new URL('../examples/cp-helm-charts-0.6.1-default.yaml', import.meta.url)),
-  'r',
-);
-try {
-  execFileSync(process.execPath, [fileURLToPath(new URL('make-code-cache.js', import.meta.url))], {
-    stdio: [example, 'ignore', 'inherit'],
-  });
-} finally {
-  closeSync(example);
+// The post-renderer's startup snapshot (src/postrender/snapshot-main.ts): `render` alone, built
+// into a heap that bin/kafka-warden-post-renderer starts Node from.
+await build({
+  entryPoints: ['src/postrender/snapshot-main.ts'],
+  outfile: 'dist/post-renderer-snapshot.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  logLevel: 'warning',
+});
+
+/** Runs a warm-up render: the example release on stdin, stdout to nowhere, as Helm's would. */
+function warmUp(args) {
+  const example = openSync(
+    fileURLToPath(new URL('../examples/cp-helm-charts-0.6.1-default.yaml', import.meta.url)),
+    'r',
+  );
+  try {
+    execFileSync(process.execPath, args, { stdio: [example, 'ignore', 'inherit'] });
+  } finally {
+    closeSync(example);
+  }
 }
 
-// The Helm 4 plugin directory: self-contained (runner, bundle, code cache), so `helm plugin
-// install` may copy or link it.
+warmUp([fileURLToPath(new URL('make-code-cache.js', import.meta.url))]);
+
+// V8 refuses a snapshot started under other flags than it was built with: the launcher's are used.
+const launcher = readFileSync(
+  new URL('../bin/kafka-warden-post-renderer', import.meta.url),
+  'utf8',
+);
+const snapshotFlags = /^SNAPSHOT_NODE_FLAGS='([^']*)'$/m.exec(launcher)?.[1];
+if (snapshotFlags === undefined) throw new Error('SNAPSHOT_NODE_FLAGS not found in the launcher');
+const blob = fileURLToPath(new URL('../dist/post-renderer.blob', import.meta.url));
+rmSync(blob, { force: true });
+warmUp([
+  ...snapshotFlags.split(' ').filter(Boolean),
+  '--snapshot-blob',
+  blob,
+  '--build-snapshot',
+  fileURLToPath(new URL('../dist/post-renderer-snapshot.js', import.meta.url)),
+]);
+
+// The Helm 4 plugin directory: self-contained (launcher, snapshot, and the bundle with its code
+// cache for the launcher's fallback), so `helm plugin install` may copy or link it.
 const plugin = new URL('../dist/helm-plugin/', import.meta.url);
 for (const dir of ['bin', 'dist']) mkdirSync(new URL(dir, plugin), { recursive: true });
 writeFileSync(
@@ -72,12 +105,15 @@ writeFileSync(
 for (const file of [
   'helm-plugin/post-renderer',
   'bin/run-bundle.js',
+  'bin/kafka-warden',
   'bin/kafka-warden-post-renderer',
   'dist/kafka-warden.js',
   'dist/kafka-warden.js.cache',
+  'dist/post-renderer.blob',
 ]) {
   const target = new URL(file.replace(/^helm-plugin\//, ''), plugin);
   copyFileSync(new URL(`../${file}`, import.meta.url), target);
 }
 chmodSync(new URL('post-renderer', plugin), 0o755);
 chmodSync(new URL('bin/kafka-warden-post-renderer', plugin), 0o755);
+chmodSync(new URL('bin/kafka-warden', plugin), 0o755);

@@ -3,6 +3,7 @@
  * post-renderer (`render`) never pays for the webhook server or the policy engine at start-up.
  * A command lives in src/commands/<name>.ts and exports `run(args): Promise<exit code>`.
  */
+import { runReportingErrors } from './commands/report-error';
 import { WardenError } from './core/errors';
 
 interface Command {
@@ -48,40 +49,18 @@ const VERSION = typeof KAFKA_WARDEN_VERSION === 'string' ? KAFKA_WARDEN_VERSION 
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  try {
-    if (command === 'version' || command === '--version') {
-      process.stdout.write(`kafka-warden ${VERSION}\n`);
-      return 0;
-    }
-    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      process.stdout.write(`${usage()}\n`);
-      return command === undefined ? 2 : 0;
-    }
+  if (command === 'version' || command === '--version') {
+    process.stdout.write(`kafka-warden ${VERSION}\n`);
+    return 0;
+  }
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  return runReportingErrors(command, async () => {
     const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!entry) throw new WardenError('KW_USAGE', `unknown command "${command}"\n${usage()}`);
     const { run } = await entry.load();
-    return await run(rest);
-  } catch (error) {
-    const code = reportError(command ?? 'kafka-warden', error);
-    if (command === 'render') {
-      const { runningAsHelm4Plugin, reportToHelm4 } =
-        await import('./postrender/helm4-error-channel');
-      if (runningAsHelm4Plugin()) reportToHelm4(describeError(command, error));
-    }
-    return code;
-  }
-}
-
-function describeError(command: string, error: unknown): string {
-  if (error instanceof WardenError)
-    return `kafka-warden ${command}: ${error.code}: ${error.message}`;
-  // A bug, not bad input: say so, with the stack, so it can be reported.
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return `kafka-warden ${command}: internal error: ${detail}`;
-}
-
-function reportError(command: string, error: unknown): number {
-  process.stderr.write(`${describeError(command, error)}\n`);
-  if (error instanceof WardenError) return error.code === 'KW_USAGE' ? 2 : 1;
-  return 70;
+    return run(rest);
+  });
 }

@@ -2,7 +2,8 @@
  * The golden cases through every door at once: `check` (offline policy), `render` (the
  * post-renderer, which applies the create-time rules) and POST /validate (the validating webhook)
  * reach the same verdict on each case, and where the render is allowed it is exactly the expected
- * golden output.
+ * golden output. The Helm 3 executable, which runs `render` from a startup snapshot, answers
+ * exactly as `kafka-warden render` does.
  */
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
@@ -12,7 +13,7 @@ import { evaluate } from '../../src/policy/engine';
 import { parseManifests } from '../../src/policy/parse-manifests';
 import { mutationApp } from '../support/app';
 import { admissionReview } from '../support/pods';
-import { runCli } from '../support/run-cli';
+import { runCli, runPostRenderer } from '../support/run-cli';
 import { goldenCases } from './cases';
 
 interface CheckReport {
@@ -43,6 +44,7 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('%s', (_name, test
       expect(render.stdout).toBe('');
       for (const rule of deniedRules) expect(render.stderr).toContain(`[${rule}]`);
     }
+    expect(runPostRenderer(configArgs, input)).toEqual(render);
     const statefulSets = parseManifests(input, testCase.input)
       .map((s) => s.object)
       .filter((o: KubeObject) => o.kind === 'StatefulSet');

@@ -19,3 +19,21 @@ export function runCli(args: string[], input = '', env: NodeJS.ProcessEnv = {}):
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** The Helm 3 post-renderer executable: a launcher that starts Node from the render snapshot. */
+export const POST_RENDERER = path.join(REPO_ROOT, 'bin', 'kafka-warden-post-renderer');
+
+export function runPostRenderer(
+  args: string[],
+  input = '',
+  env: NodeJS.ProcessEnv = {},
+  executable = POST_RENDERER,
+): CliResult {
+  const result = spawnSync(executable, args, {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

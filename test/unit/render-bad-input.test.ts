@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../support/run-cli';
+import { runCli, runPostRenderer, type CliResult } from '../support/run-cli';
 
 const STATEFULSET_HEAD =
   '---\n# Source: cp-helm-charts/charts/cp-kafka/templates/statefulset.yaml\n';
@@ -43,11 +43,17 @@ const BAD_INPUTS: [name: string, input: string, code: string, mentions: string[]
   ],
 ];
 
-describe('kafka-warden render, given bad input', () => {
+/** `kafka-warden render`, and the Helm 3 executable that runs it from the startup snapshot. */
+const DOORS: [name: string, render: (input: string, args?: string[]) => CliResult][] = [
+  ['kafka-warden render', (input, args = []) => runCli(['render', ...args], input)],
+  ['bin/kafka-warden-post-renderer', (input, args = []) => runPostRenderer(args, input)],
+];
+
+describe.each(DOORS)('%s, given bad input', (_door, render) => {
   test.each(BAD_INPUTS)(
     '%s: exits non-zero, names the problem on stderr, writes nothing',
     (_n, input, code, mentions) => {
-      const result = runCli(['render'], input);
+      const result = render(input);
       expect(result.status).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain(code);
@@ -56,7 +62,7 @@ describe('kafka-warden render, given bad input', () => {
   );
 });
 
-describe('kafka-warden render, given a bad configuration', () => {
+describe.each(DOORS)('%s, given a bad configuration', (_door, render) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kw-config-'));
   const write = (name: string, text: string) => {
     const file = path.join(dir, name);
@@ -87,7 +93,7 @@ describe('kafka-warden render, given a bad configuration', () => {
     ['invalid YAML', 'tls: [\n', ['not valid YAML']],
   ])('%s: refused with the field named, nothing on stdout', (_n, config, mentions) => {
     const file = write(`${_n.replaceAll(' ', '-')}.yaml`, config);
-    const result = runCli(['render', '--config', file], manifest);
+    const result = render(manifest, ['--config', file]);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('KW_CONFIG_INVALID');
@@ -96,7 +102,7 @@ describe('kafka-warden render, given a bad configuration', () => {
   });
 
   test('a missing configuration file is named', () => {
-    const result = runCli(['render', '--config', path.join(dir, 'nope.yaml')], manifest);
+    const result = render(manifest, ['--config', path.join(dir, 'nope.yaml')]);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('KW_CONFIG_READ');
@@ -104,7 +110,7 @@ describe('kafka-warden render, given a bad configuration', () => {
   });
 
   test('an unknown flag is a usage error (exit 2)', () => {
-    const result = runCli(['render', '--konfig', 'x'], manifest);
+    const result = render(manifest, ['--konfig', 'x']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('KW_USAGE');
   });
