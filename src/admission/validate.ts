@@ -9,7 +9,7 @@ import type { ValidationOutcome } from '../server/app';
 import type { AdmissionRequest } from './review';
 import { isStatefulSetScale, translateScale, type StatefulSetSource } from './scale';
 
-export type Evaluate = (request: PolicyRequest) => Promise<Verdict>;
+export type Evaluate = (request: PolicyRequest) => Verdict | Promise<Verdict>;
 
 export interface ValidateOptions {
   /** Where Scale requests find their StatefulSet; without one they are allowed unjudged. */
@@ -18,13 +18,17 @@ export interface ValidateOptions {
 
 const SKIPPED: ValidationOutcome = { allowed: true, result: 'skipped', findings: [] };
 
-export async function validate(
+/**
+ * Synchronous when the engine is (no rule needed a lookup) and the request is not a Scale, whose
+ * StatefulSet must be read first: the handler then answers without a microtask.
+ */
+export function validate(
   request: AdmissionRequest,
   evaluate: Evaluate,
   options: ValidateOptions = {},
-): Promise<ValidationOutcome> {
+): ValidationOutcome | Promise<ValidationOutcome> {
   if (request.operation === 'CONNECT') return SKIPPED;
-  let policyRequest: PolicyRequest = {
+  const policyRequest: PolicyRequest = {
     operation: request.operation,
     object: request.object ?? null,
     oldObject: request.oldObject ?? null,
@@ -34,14 +38,28 @@ export async function validate(
   };
   if (isStatefulSetScale(request)) {
     if (!options.statefulSets || request.operation !== 'UPDATE') return SKIPPED;
-    const scale = await translateScale(request, options.statefulSets);
-    if (scale.status === 'nothing-to-judge') return SKIPPED;
-    // An I/O failure, not a verdict: the handler answers 500 and the webhook's failurePolicy
-    // decides (Fail by default for validation, so an unjudged scale-down is refused).
-    if (scale.status === 'unreadable') throw new Error(scale.reason);
-    policyRequest = scale.request;
+    return validateScale(request, options.statefulSets, evaluate);
   }
-  const verdict = await evaluate(policyRequest);
+  const verdict = evaluate(policyRequest);
+  return verdict instanceof Promise
+    ? verdict.then((settled) => outcomeOf(request, settled))
+    : outcomeOf(request, verdict);
+}
+
+async function validateScale(
+  request: AdmissionRequest,
+  statefulSets: StatefulSetSource,
+  evaluate: Evaluate,
+): Promise<ValidationOutcome> {
+  const scale = await translateScale(request, statefulSets);
+  if (scale.status === 'nothing-to-judge') return SKIPPED;
+  // An I/O failure, not a verdict: the handler answers 500 and the webhook's failurePolicy
+  // decides (Fail by default for validation, so an unjudged scale-down is refused).
+  if (scale.status === 'unreadable') throw new Error(scale.reason);
+  return outcomeOf(request, await evaluate(scale.request));
+}
+
+function outcomeOf(request: AdmissionRequest, verdict: Verdict): ValidationOutcome {
   const counted = [
     ...verdict.denials,
     ...verdict.findings.filter(

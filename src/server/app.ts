@@ -30,7 +30,7 @@ export interface AppDependencies {
   metrics: AdmissionMetrics;
   /** Read per request, so a reloaded configuration applies to the next request. */
   mutation: () => MutationOptions;
-  validate: (request: AdmissionRequest) => Promise<ValidationOutcome>;
+  validate: (request: AdmissionRequest) => ValidationOutcome | Promise<ValidationOutcome>;
   /** False while starting or draining: /readyz answers 503 and the Service stops routing here. */
   ready: () => boolean;
 }

@@ -2,13 +2,12 @@ import pino from 'pino';
 import { resolveConfig, type WardenConfig } from '../../src/core/config';
 import { createApp, type AppDependencies, type ValidationOutcome } from '../../src/server/app';
 import { createMetrics } from '../../src/server/metrics';
-import type { AdmissionRequest } from '../../src/admission/review';
 
 /** An app for HTTP-level tests of /mutate; /validate answers through the function given. */
 export function mutationApp(
   config: WardenConfig = resolveConfig(),
-  validate: (r: AdmissionRequest) => Promise<ValidationOutcome> = () =>
-    Promise.resolve({ allowed: true, result: 'allowed', findings: [] }),
+  validate: AppDependencies['validate'] = () =>
+    Promise.resolve<ValidationOutcome>({ allowed: true, result: 'allowed', findings: [] }),
 ) {
   const metrics = createMetrics();
   const deps: AppDependencies = {

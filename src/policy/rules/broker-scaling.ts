@@ -61,14 +61,15 @@ export const brokerScaling: Rule<BrokerScalingParameters> = {
   defaultParameters: { requirePlanForScaleUp: false, maxPartitionsNamed: 10 },
   roles: ['kafka'],
   operations: ['UPDATE'],
-  async evaluate(context) {
+  // Not async: an unchanged broker count, most updates, is judged without a Promise.
+  evaluate(context) {
     const { current, previous } = context;
     if (!current || !previous) return [];
     const from = previous.replicas;
     const to = current.replicas;
     if (from === to) return [pass(`broker count unchanged (${to})`)];
     const scaling: Scaling = { context, view: current, from, to };
-    return to < from ? [await scaleDown(scaling)] : [await scaleUp(scaling)];
+    return (to < from ? scaleDown(scaling) : scaleUp(scaling)).then((result) => [result]);
   },
 };
 

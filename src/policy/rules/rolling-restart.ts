@@ -47,7 +47,8 @@ export const rollingRestart: Rule<RollingRestartParameters> = {
   defaultParameters: { maxPartitionsNamed: 10, lowReplicationFactor: 'warn' },
   roles: ['kafka'],
   operations: ['UPDATE'],
-  async evaluate(context) {
+  // Not async: an unchanged pod template, most updates, is judged without a Promise.
+  evaluate(context) {
     const { current, previous } = context;
     if (!current || !previous) return [];
     const changes = templateChanges(previous.spec.template, current.spec.template);

@@ -115,6 +115,38 @@ describe('the policy engine', () => {
     expect(verdict).toMatchObject({ allowed: true, warnings: ['no-latest: latest tag'] });
   });
 
+  test('answers at once when no rule needs a lookup, and in a Promise when one does', async () => {
+    expect(evaluate(update(kafka(), kafka()))).not.toBeInstanceOf(Promise);
+    expect(evaluate(create(kafka()))).not.toBeInstanceOf(Promise);
+    // A scale-down reads its plan (here: a ConfigMap the annotation names) before judging.
+    const scaleDown = update(
+      kafka({ replicas: 3 }),
+      kafka({
+        replicas: 2,
+        annotations: { 'kafka-warden.io/reassignment-plan-configmap': 'plan' },
+      }),
+    );
+    const pending = evaluate(scaleDown);
+    expect(pending).toBeInstanceOf(Promise);
+    // No ConfigMap is found without a plan source: the scale-down is refused.
+    expect((await pending).denials.map((f) => f.rule)).toContain('broker-scaling');
+  });
+
+  test('a rule that throws fails the evaluation at once, not later', () => {
+    const broken: Rule = {
+      id: 'broken',
+      title: 'a bug',
+      defaultMode: 'enforce',
+      defaultParameters: {},
+      roles: ['kafka'],
+      operations: ['CREATE'],
+      evaluate: () => {
+        throw new Error('bug in a rule');
+      },
+    };
+    expect(() => evaluate(create(kafka()), { rules: [broken] })).toThrow('bug in a rule');
+  });
+
   test('every default rule is enforced by default except where its checks say otherwise', () => {
     expect(DEFAULT_RULES.map((r) => [r.id, r.defaultMode])).toEqual([
       ['ordered-ready', 'enforce'],
