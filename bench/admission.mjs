@@ -1,13 +1,16 @@
 // Admission throughput and latency: autocannon over HTTPS keep-alive at 20 connections against a
 // bare https echo server (the ceiling), kafka-warden's POST /mutate with cp-kafka broker Pods, and
-// POST /validate with a broker StatefulSet UPDATE. Every target runs once per round, each right
+// POST /validate with a broker StatefulSet UPDATE. Beside them, floors (bench/floor-server.mjs):
+// the echo plus what serve must do per request besides deciding (its log line, its metrics, and
+// for /mutate an answer carrying kafka-warden's patch), which no decision can beat. Every target runs once per round, each right
 // after its ceiling, and the rounds repeat: the machine's drift (the ceiling alone moved by 40%
 // between runs) falls on target and ceiling alike, and each share is the median of its rounds.
 // Servers run as child processes, autocannon in this one. Run: `npm run bench:admission`
 // (BENCH_SECONDS=N per target and round, default 5; BENCH_ROUNDS=N, default 3). Results are
 // recorded by hand in bench/README.md next to this command.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { load } from 'js-yaml';
@@ -199,6 +202,37 @@ const bare = await start(path.join(root, 'bench', 'bare-echo-server.mjs'), [
 ]);
 
 const podReview = review('Pod', 'CREATE', pod);
+
+/** kafka-warden's answer to one review, parsed. */
+function ask(port, pathname, body) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path: pathname, method: 'POST', rejectUnauthorized: false },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+      },
+    );
+    req.on('error', reject);
+    req.setHeader('content-type', 'application/json');
+    req.end(body);
+  });
+}
+
+// The floors (bench/floor-server.mjs): the echo plus serve's log line and metrics, and for /mutate
+// the very patch kafka-warden answers the benchmark's pod with.
+const tmp = path.join(root, 'bench', '.tmp');
+mkdirSync(tmp, { recursive: true });
+const patchFile = path.join(tmp, 'floor-patch.b64');
+writeFileSync(patchFile, (await ask(warden.port, '/mutate', podReview)).response.patch);
+const serverCertificate = [path.join(caDir, 'tls.crt'), path.join(caDir, 'tls.key')];
+const mutateFloor = await start(path.join(root, 'bench', 'floor-server.mjs'), [
+  ...serverCertificate,
+  patchFile,
+]);
+const validateFloor = await start(path.join(root, 'bench', 'floor-server.mjs'), serverCertificate);
+
 const statefulSetPods = podsOfOneStatefulSet();
 const stsReview = review('StatefulSet', 'UPDATE', updated, sts);
 // The ceiling is measured with the very body each kafka-warden endpoint gets: JSON parsing of the
@@ -208,6 +242,11 @@ const targets = [
     'bare https echo, Pod review body (ceiling)',
     () => cannon(`https://127.0.0.1:${bare.port}/`, podReview),
     null,
+  ],
+  [
+    'floor: echo + log line + metrics + the same 10 KB patch, no decision',
+    () => cannon(`https://127.0.0.1:${mutateFloor.port}/`, podReview),
+    0,
   ],
   [
     'POST /mutate, the same pod every time (cache hits)',
@@ -227,7 +266,7 @@ const targets = [
   [
     'POST /mutate, pods of one StatefulSet, each with its own name and token volume (cache hits)',
     () => cannonBodies(`https://127.0.0.1:${warden.port}/mutate`, statefulSetPods),
-    3,
+    4,
   ],
   [
     'bare https echo, StatefulSet UPDATE body (ceiling)',
@@ -235,9 +274,14 @@ const targets = [
     null,
   ],
   [
+    'floor: echo + log line + metrics, no decision',
+    () => cannon(`https://127.0.0.1:${validateFloor.port}/`, stsReview),
+    6,
+  ],
+  [
     'POST /validate, broker StatefulSet UPDATE',
     () => cannon(`https://127.0.0.1:${warden.port}/validate`, stsReview),
-    5,
+    6,
   ],
 ];
 /** results[target][round]: autocannon's result. */
@@ -245,8 +289,7 @@ const results = targets.map(() => []);
 for (let round = 0; round < rounds; round++) {
   for (const [i, [, run]] of targets.entries()) results[i].push(await run());
 }
-bare.child.kill('SIGTERM');
-warden.child.kill('SIGTERM');
+for (const server of [bare, warden, mutateFloor, validateFloor]) server.child.kill('SIGTERM');
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(

@@ -10,11 +10,16 @@ const vm = require('node:vm');
 // hot functions are compiled by TurboFan within that time, on a second thread that competes for
 // 2 cores, and the process ends before the compiled code pays that back. Eight times the budget
 // makes one release (what Helm passes) render ~15% faster and 100 releases ~15% slower, still a
-// twentieth of kustomize's time (bench/README.md); a long-running `serve` reaches the budget
-// within its first requests anyway. Set here, before the bundle is compiled, so
-// scripts/make-code-cache.js (which compiles through this file) makes the cache under the same
-// flags: V8 rejects a code cache made under other flags.
-require('node:v8').setFlagsFromString('--interrupt-budget=540672');
+// twentieth of kustomize's time (bench/README.md). Only `render` gets it: a long-running `serve`
+// answered ~10% fewer admission requests per second with it, and took longer to warm up. It is set
+// before the bundle is compiled, and scripts/make-code-cache.js makes the code cache under it, so
+// other commands compile the bundle without the cache (V8 rejects a cache made under other flags),
+// which costs a server or a CI check a few milliseconds once.
+const RENDER_V8_FLAGS = '--interrupt-budget=540672';
+
+function useRenderFlags() {
+  require('node:v8').setFlagsFromString(RENDER_V8_FLAGS);
+}
 
 const BUNDLE = path.join(__dirname, '..', 'dist', 'kafka-warden.js');
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
@@ -39,8 +44,10 @@ function readCache() {
 }
 
 function run(prefix) {
+  const args = [...prefix, ...process.argv.slice(2)];
+  if (args[0] === 'render') useRenderFlags();
   const { main } = loadBundle(compileBundle(readCache()));
-  main([...prefix, ...process.argv.slice(2)]).then(
+  main(args).then(
     (code) => {
       process.exitCode = code;
     },
@@ -53,4 +60,4 @@ function run(prefix) {
   );
 }
 
-module.exports = { run, compileBundle, loadBundle, BUNDLE };
+module.exports = { run, compileBundle, loadBundle, useRenderFlags, BUNDLE };

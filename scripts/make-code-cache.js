@@ -3,8 +3,10 @@
 // gives it the example release, and stdout goes nowhere) so V8 compiles the functions a real render
 // runs, then saves the code cache next to the bundle.
 const fs = require('node:fs');
-const { compileBundle, loadBundle, BUNDLE } = require('../bin/run-bundle.js');
+const { compileBundle, loadBundle, useRenderFlags, BUNDLE } = require('../bin/run-bundle.js');
 
+// The cache is for the post-renderer, and V8 accepts it only under the flags it was made with.
+useRenderFlags();
 const script = compileBundle(undefined);
 const { main } = loadBundle(script);
 main(['render']).then((code) => {
