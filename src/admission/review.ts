@@ -146,12 +146,9 @@ function serialiseAnswer(outcome: AdmissionOutcome, patch?: PatchText): Serialis
   const operations = patch ? patch.operations : (outcome.patch?.length ?? 0);
   // Field by field: a spread would read `patch`, which may be computed on demand.
   const { allowed, message, code, warnings, auditAnnotations } = outcome;
-  const response = buildResponse(
-    { apiVersion: '', uid: '' },
-    { allowed, message, code, warnings, auditAnnotations },
-  ).response;
-  delete response.uid;
-  const json = JSON.stringify(response);
+  const json = JSON.stringify(
+    responseFields({ allowed, message, code, warnings, auditAnnotations }),
+  );
   if (operations === 0) {
     // '{"allowed":true,...}' becomes '"allowed":true,...}}': it continues after '"uid":"…",' and
     // closes the response and the review.
@@ -194,7 +191,13 @@ export function buildResponse(
   request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
   outcome: AdmissionOutcome,
 ) {
-  const response: Record<string, unknown> = { uid: request.uid, allowed: outcome.allowed };
+  const response = { uid: request.uid, ...responseFields(outcome) };
+  return { apiVersion: request.apiVersion, kind: 'AdmissionReview', response };
+}
+
+/** The response's fields after its uid: serialiseAnswer writes the uid per request in front. */
+function responseFields(outcome: AdmissionOutcome): Record<string, unknown> {
+  const response: Record<string, unknown> = { allowed: outcome.allowed };
   if (outcome.patch && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch';
     response.patch = encodePatch(outcome.patch);
@@ -211,7 +214,7 @@ export function buildResponse(
   if (outcome.auditAnnotations && Object.keys(outcome.auditAnnotations).length > 0) {
     response.auditAnnotations = outcome.auditAnnotations;
   }
-  return { apiVersion: request.apiVersion, kind: 'AdmissionReview', response };
+  return response;
 }
 
 /** The API server rejects warnings over 256 characters and truncates beyond 4 KiB in total. */
