@@ -16,14 +16,20 @@ import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-await build({
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/kafka-warden.js',
+/** Every output is one minified CommonJS file for the Node version the project supports. */
+const nodeBundle = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
   minify: true,
+  logLevel: 'warning',
+};
+
+await build({
+  ...nodeBundle,
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/kafka-warden.js',
   sourcemap: 'linked',
   legalComments: 'linked',
   define: { KAFKA_WARDEN_VERSION: JSON.stringify(version) },
@@ -31,32 +37,21 @@ await build({
   // which should not read them at every start: @kubernetes/client-node (ESM-only and large; `serve`,
   // src/kube) and kafkajs (`serve --kafka-tls-dir` and `plan`, src/kafka).
   external: ['@kubernetes/client-node', 'kafkajs'],
-  logLevel: 'warning',
 });
 
 // Keystore encoding runs on a worker thread in the server (src/tls/encode-keystore-off-thread.ts).
 await build({
+  ...nodeBundle,
   entryPoints: ['src/tls/keystore-worker.ts'],
   outfile: 'dist/keystore-worker.js',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  logLevel: 'warning',
 });
 
 // The post-renderer's startup snapshot (src/postrender/snapshot-main.ts): `render` alone, built
 // into a heap that bin/kafka-warden-post-renderer starts Node from.
 await build({
+  ...nodeBundle,
   entryPoints: ['src/postrender/snapshot-main.ts'],
   outfile: 'dist/post-renderer-snapshot.js',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  logLevel: 'warning',
 });
 
 /** Runs a warm-up render: the example release on stdin, stdout to nowhere, as Helm's would. */
