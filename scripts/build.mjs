@@ -9,6 +9,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -54,14 +55,21 @@ await build({
   outfile: 'dist/post-renderer-snapshot.js',
 });
 
-/** Runs a warm-up render: the example release on stdin, stdout to nowhere, as Helm's would. */
+/**
+ * Runs a warm-up render: the example release on stdin, stdout to nowhere, as Helm's would, and
+ * none of the builder's own render settings (a configuration, a policy) in the environment.
+ */
 function warmUp(args) {
   const example = openSync(
     fileURLToPath(new URL('../examples/cp-helm-charts-0.6.1-default.yaml', import.meta.url)),
     'r',
   );
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('KAFKA_WARDEN_') || name.startsWith('HELM_')) delete env[name];
+  }
   try {
-    execFileSync(process.execPath, args, { stdio: [example, 'ignore', 'inherit'] });
+    execFileSync(process.execPath, args, { stdio: [example, 'ignore', 'inherit'], env });
   } finally {
     closeSync(example);
   }
@@ -76,15 +84,17 @@ const launcher = readFileSync(
 );
 const snapshotFlags = /^SNAPSHOT_NODE_FLAGS='([^']*)'$/m.exec(launcher)?.[1];
 if (snapshotFlags === undefined) throw new Error('SNAPSHOT_NODE_FLAGS not found in the launcher');
+// Written aside and renamed into place: a truncated snapshot makes Node abort, not fall back.
 const blob = fileURLToPath(new URL('../dist/post-renderer.blob', import.meta.url));
 rmSync(blob, { force: true });
 warmUp([
   ...snapshotFlags.split(' ').filter(Boolean),
   '--snapshot-blob',
-  blob,
+  `${blob}.partial`,
   '--build-snapshot',
   fileURLToPath(new URL('../dist/post-renderer-snapshot.js', import.meta.url)),
 ]);
+renameSync(`${blob}.partial`, blob);
 
 // The Helm 4 plugin directory: self-contained (launcher, snapshot, and the bundle with its code
 // cache for the launcher's fallback), so `helm plugin install` may copy or link it.
@@ -106,8 +116,10 @@ for (const file of [
   'dist/kafka-warden.js.cache',
   'dist/post-renderer.blob',
 ]) {
-  const target = new URL(file.replace(/^helm-plugin\//, ''), plugin);
-  copyFileSync(new URL(`../${file}`, import.meta.url), target);
+  // Copied aside and renamed into place, as the snapshot above.
+  const target = fileURLToPath(new URL(file.replace(/^helm-plugin\//, ''), plugin));
+  copyFileSync(new URL(`../${file}`, import.meta.url), `${target}.partial`);
+  renameSync(`${target}.partial`, target);
 }
 chmodSync(new URL('post-renderer', plugin), 0o755);
 chmodSync(new URL('bin/kafka-warden-post-renderer', plugin), 0o755);

@@ -56,6 +56,8 @@ describe.each(DOORS)('%s, given bad input', (_door, render) => {
       const result = render(input);
       expect(result.status).toBe(1);
       expect(result.stdout).toBe('');
+      // One render, one message: a launcher that retried from the bundle would say it twice.
+      expect(result.stderr.match(/^kafka-warden render:/gm)).toHaveLength(1);
       expect(result.stderr).toContain(code);
       for (const text of mentions) expect(result.stderr).toContain(text);
     },

@@ -2,11 +2,19 @@
  * bin/kafka-warden-post-renderer, Helm 3's executable: it renders from the startup snapshot when
  * Node can use it, from the bundle when it cannot, and finds its files when reached by a symlink.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, sharedDir } from '../../support/paths';
-import { runCli, runPostRenderer } from '../../support/run-cli';
+import { POST_RENDERER, runCli, runPostRenderer } from '../../support/run-cli';
 
 const input = readFileSync(
   path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),
@@ -55,13 +63,36 @@ describe('the post-renderer launcher', () => {
     expect(runPostRenderer([], input, {}, launcher)).toEqual(expected);
   });
 
-  test('finds its files when reached through a symlink, as from a bin directory on PATH', () => {
-    const link = path.join(
-      mkdtempSync(path.join(tmpdir(), 'kw-link-')),
-      'kafka-warden-post-renderer',
-    );
-    symlinkSync(installation(['post-renderer.blob']), link);
-    expect(runPostRenderer([], input, {}, link)).toEqual(expected);
+  test('finds its files when reached through symlinks, as from a bin directory on PATH', () => {
+    const launcher = installation(['post-renderer.blob']);
+    const dir = mkdtempSync(path.join(tmpdir(), 'kw-link-'));
+    const absolute = path.join(dir, 'absolute');
+    symlinkSync(launcher, absolute);
+    // A relative link to the absolute one: the chain is followed link by link.
+    const relative = path.join(dir, 'kafka-warden-post-renderer');
+    symlinkSync('absolute', relative);
+    expect(runPostRenderer([], input, {}, relative)).toEqual(expected);
+  });
+
+  test('passes a TERM on to Node: a stopped post-renderer leaves no Node behind', async () => {
+    // stdin stays open, so Node waits for the release until it is told to stop.
+    const launcher = spawn(POST_RENDERER, [], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const children = `/proc/${launcher.pid}/task/${launcher.pid}/children`;
+    let node: number | undefined;
+    for (let tries = 0; tries < 100 && node === undefined; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      node = Number(readFileSync(children, 'utf8').trim().split(' ')[0]) || undefined;
+    }
+    expect(node).toBeDefined();
+    const exited = new Promise<number | null>((resolve) => launcher.on('exit', resolve));
+    launcher.kill('SIGTERM');
+    // sh exits with 128 + the signal's number when its child ended by it.
+    expect(await exited).toBe(143);
+    for (let tries = 0; tries < 50 && existsSync(`/proc/${node}`); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(existsSync(`/proc/${node}`)).toBe(false);
+    launcher.stdin.destroy();
   });
 
   test('passes arguments that look like Node options to render', () => {
