@@ -60,4 +60,4 @@ function run(prefix) {
   );
 }
 
-module.exports = { run, compileBundle, loadBundle, useRenderFlags, BUNDLE };
+module.exports = { run, compileBundle, loadBundle, useRenderFlags, RENDER_V8_FLAGS, BUNDLE };

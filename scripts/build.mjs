@@ -13,6 +13,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -77,18 +78,26 @@ function warmUp(args) {
 
 warmUp([fileURLToPath(new URL('make-code-cache.js', import.meta.url))]);
 
-// V8 refuses a snapshot started under other flags than it was built with: the launcher's are used.
+// V8 refuses a snapshot started under other flags than it was built with, so the launcher must
+// start Node with the flags render runs with everywhere (bin/run-bundle.js), and the snapshot is
+// built under them.
+const { RENDER_V8_FLAGS } = createRequire(import.meta.url)('../bin/run-bundle.js');
 const launcher = readFileSync(
   new URL('../bin/kafka-warden-post-renderer', import.meta.url),
   'utf8',
 );
 const snapshotFlags = /^SNAPSHOT_NODE_FLAGS='([^']*)'$/m.exec(launcher)?.[1];
-if (snapshotFlags === undefined) throw new Error('SNAPSHOT_NODE_FLAGS not found in the launcher');
-// Written aside and renamed into place: a truncated snapshot makes Node abort, not fall back.
+if (snapshotFlags !== RENDER_V8_FLAGS) {
+  throw new Error(
+    `bin/kafka-warden-post-renderer: SNAPSHOT_NODE_FLAGS must be '${RENDER_V8_FLAGS}' (RENDER_V8_FLAGS of bin/run-bundle.js), not ${snapshotFlags === undefined ? 'missing' : `'${snapshotFlags}'`}`,
+  );
+}
+// Removed first, so a failed build leaves no snapshot of older code; written aside and renamed
+// into place, because a truncated snapshot makes Node abort instead of refusing it.
 const blob = fileURLToPath(new URL('../dist/post-renderer.blob', import.meta.url));
 rmSync(blob, { force: true });
 warmUp([
-  ...snapshotFlags.split(' ').filter(Boolean),
+  ...RENDER_V8_FLAGS.split(' '),
   '--snapshot-blob',
   `${blob}.partial`,
   '--build-snapshot',

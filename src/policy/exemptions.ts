@@ -11,16 +11,8 @@ export const EXEMPT_ANNOTATION_PREFIX = 'kafka-warden.io/exempt-';
 
 export type ExemptionCheck = { exempt: true; reason: string } | { exempt: false; notice?: string };
 
-/** Per rule id, built once: every validated request looks up every rule's annotation. */
-const annotationByRule = new Map<string, string>();
-
 export function exemptionAnnotation(ruleId: string): string {
-  let name = annotationByRule.get(ruleId);
-  if (name === undefined) {
-    name = `${EXEMPT_ANNOTATION_PREFIX}${ruleId}`;
-    annotationByRule.set(ruleId, name);
-  }
-  return name;
+  return `${EXEMPT_ANNOTATION_PREFIX}${ruleId}`;
 }
 
 export function findExemption(

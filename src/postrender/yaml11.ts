@@ -21,16 +21,6 @@ for (const [words, value] of [
 }
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 
-/**
- * Every plain scalar, mapping keys included, is offered to each resolver in turn: the first
- * character rules most of them out before a regular expression runs (a post-renderer process lives
- * ~50 ms, and this is its hottest loop).
- */
-function mayBeNumber(data: string): boolean {
-  const first = data.charCodeAt(0);
-  return (first >= 48 && first <= 57) || first === 45 || first === 43 || first === 46; // 0-9 - + .
-}
-
 const nullType = new Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
   resolve: (data: string | null) => data === null || NULLS.has(data),
@@ -51,7 +41,7 @@ const INT = /^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|0[0-7_]+|0|[1-9][0-9_]*
 const intType = new Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
   resolve: (data: string | null) =>
-    data !== null && mayBeNumber(data) && INT.test(data) && !/^[-+]?0[0-7_]*_$/.test(data),
+    data !== null && INT.test(data) && !/^[-+]?0[0-7_]*_$/.test(data),
   construct: (data: string) => {
     const text = data.replaceAll('_', '');
     const sign = text.startsWith('-') ? -1 : 1;
@@ -85,8 +75,7 @@ const SPECIAL_FLOATS = new Map<string, number>([
 ]);
 const floatType = new Type('tag:yaml.org,2002:float', {
   kind: 'scalar',
-  resolve: (data: string | null) =>
-    data !== null && mayBeNumber(data) && (FLOAT.test(data) || SPECIAL_FLOATS.has(data)),
+  resolve: (data: string | null) => data !== null && (FLOAT.test(data) || SPECIAL_FLOATS.has(data)),
   construct: (data: string) => SPECIAL_FLOATS.get(data) ?? parseFloat(data.replaceAll('_', '')),
   predicate: (object: unknown) => typeof object === 'number',
   represent: (object: object) => {
