@@ -2,10 +2,11 @@
  * The post-renderer: a YAML stream in, a YAML stream out, around the pure core.
  *
  * Speed matters here (Helm runs this on every install, upgrade and diff, and the process starts
- * cold each time), so one fast parser (js-yaml, with go-yaml's YAML 1.1 scalar rules) reads every
- * document, which also rejects bad input before anything is written. Documents the transformation
- * leaves unchanged go back out byte for byte; a changed document is written anew from its data,
- * keeping the comment lines that lead it (Helm's `# Source:`) but not comments inside it.
+ * cold each time). Every document is read (loadYaml11: go-yaml's YAML 1.1 scalar rules, a fast
+ * line-at-a-time reader for Helm's block style, js-yaml for the rest), which also rejects bad input
+ * before anything is written. Documents the transformation leaves unchanged go back out byte for
+ * byte; a changed document is written anew from its data (dumpYaml11, likewise fast), keeping the
+ * comment lines that lead it (Helm's `# Source:`) but not comments inside it.
  */
 import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
