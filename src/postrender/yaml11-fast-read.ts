@@ -10,7 +10,7 @@
  * reads the document, with js-yaml's error messages for bad input. test/unit/yaml11.test.ts holds the two to equal values
  * over every document of the chart renders and over generated and corrupted documents.
  */
-import { IMPLICIT_TYPES } from './yaml11-scalars';
+import { resolvePlainScalar } from './yaml11-scalars';
 
 /**
  * Thrown, and caught below, at anything this reader does not handle. One instance, made once:
@@ -128,7 +128,7 @@ function readMapping(
 
 /** A plain key means what the same plain scalar means, as text: `0644` is the key `420`. */
 function mappingKey(text: string): string {
-  return String(plainScalar(text));
+  return String(resolvePlainScalar(text));
 }
 
 /** A block sequence whose `-` stand at column `indent`. */
@@ -211,7 +211,7 @@ function readValue(
     case 91 /* [ */:
       return readFlow(rest);
   }
-  return plainScalar(plainText(rest));
+  return resolvePlainScalar(plainText(rest));
 }
 
 function readFlow(text: string): unknown {
@@ -222,7 +222,7 @@ function readFlow(text: string): unknown {
   if (items === undefined) return [];
   return Array.from(items.matchAll(FLOW_ITEMS), ([item]) => {
     const quote = item.charCodeAt(0);
-    return quote === 34 || quote === 39 ? item.slice(1, -1) : plainScalar(item);
+    return quote === 34 || quote === 39 ? item.slice(1, -1) : resolvePlainScalar(item);
   });
 }
 
@@ -238,14 +238,6 @@ function plainText(rest: string): string {
   const text = (comment < 0 ? rest : rest.slice(0, comment)).trimEnd();
   // `: ` or a final `:` would make a mapping key of it: an error here.
   if (text.includes(': ') || text.endsWith(':')) throw GIVE_UP;
-  return text;
-}
-
-/** What js-yaml's implicit types make of a plain scalar, tried in the same order. */
-function plainScalar(text: string): unknown {
-  for (const type of IMPLICIT_TYPES) {
-    if (type.resolve(text)) return type.construct(text) as unknown;
-  }
   return text;
 }
 

@@ -7,7 +7,7 @@
  * up (undefined) and js-yaml writes the document. test/unit/yaml11.test.ts holds the two to byte
  * equality over every golden object and over generated values made to hit the quoting rules.
  */
-import { IMPLICIT_TYPES, isYamlInt, representFloat, representInt } from './yaml11-scalars';
+import { isYamlInt, readsAsNonString, representFloat, representInt } from './yaml11-scalars';
 
 /** js-yaml's compatibility mode quotes these (YAML 1.1 booleans and base-60 numbers). */
 const YAML11_COMPAT_BOOLEANS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
@@ -78,7 +78,7 @@ function writeString(text: string, level: number, isKey: boolean): string {
   if (text === '') return "''";
   if (YAML11_COMPAT_BOOLEANS.has(text) || YAML11_COMPAT_BASE60.test(text)) return `'${text}'`;
   if (PRINTABLE_LINE.test(text)) {
-    if (PLAIN.test(text) && !IMPLICIT_TYPES.some((type) => type.resolve(text))) return text;
+    if (PLAIN.test(text) && !readsAsNonString(text)) return text;
     return `'${text.replaceAll("'", "''")}'`;
   }
   if (isKey || !PRINTABLE_LINES.test(text)) throw GIVE_UP;

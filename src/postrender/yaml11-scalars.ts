@@ -105,4 +105,27 @@ const mergeType = new Type('tag:yaml.org,2002:merge', {
 /** In js-yaml's order of trying them: a string any of them resolves must be quoted. */
 export const IMPLICIT_TYPES = [nullType, boolType, intType, floatType, mergeType];
 
+/**
+ * Every text an implicit type resolves starts with one of these (or is empty, a null): `~` and the
+ * first letters of null and the booleans (y, yes, n, no, true, false, on, off, in three cases),
+ * signs, dots and digits of numbers, `<` of `<<`. Most plain scalars in a manifest are words that
+ * start with another letter, and need no type tried.
+ */
+const NON_STRING_STARTS = new Set('~nNyYtTfFoO+-.0123456789<');
+
+/** What js-yaml's implicit types make of a plain scalar, tried in js-yaml's order. */
+export function resolvePlainScalar(text: string): unknown {
+  if (text !== '' && !NON_STRING_STARTS.has(text[0] as string)) return text;
+  for (const type of IMPLICIT_TYPES) {
+    if (type.resolve(text)) return type.construct(text) as unknown;
+  }
+  return text;
+}
+
+/** Whether a plain scalar with this text would read as something else than this string. */
+export function readsAsNonString(text: string): boolean {
+  if (text !== '' && !NON_STRING_STARTS.has(text[0] as string)) return false;
+  return IMPLICIT_TYPES.some((type) => type.resolve(text));
+}
+
 export const YAML11_SCHEMA: Schema = FAILSAFE_SCHEMA.extend({ implicit: IMPLICIT_TYPES });

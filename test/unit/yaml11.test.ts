@@ -1,4 +1,9 @@
 import { dumpYaml11, loadYaml11 } from '../../src/postrender/yaml11';
+import {
+  IMPLICIT_TYPES,
+  readsAsNonString,
+  resolvePlainScalar,
+} from '../../src/postrender/yaml11-scalars';
 
 describe('YAML 1.1 scalars, as Helm and the API server (go-yaml v2) read them', () => {
   test.each<[string, unknown]>([
@@ -62,5 +67,38 @@ describe('YAML 1.1 scalars, as Helm and the API server (go-yaml v2) read them', 
       base: { a: 1 },
       derived: { a: 1, c: 2 },
     });
+  });
+});
+
+describe('the first-character shortcut of plain scalar resolution', () => {
+  /** Every type tried, no shortcut: what js-yaml does. */
+  function resolveEveryType(text: string): unknown {
+    const type = IMPLICIT_TYPES.find((candidate) => candidate.resolve(text));
+    return type ? (type.construct(text) as unknown) : text;
+  }
+
+  test('changes no result: every printable ASCII text of up to two characters, and every keyword with a character before or after it', () => {
+    const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
+    const keywords = [
+      ...['y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null', '~', '<<'],
+      ...['.inf', '.nan', '0x1F', '0o7', '0b1', '0644', '1_000', '1e3', '.5', '-1', '+1', '08'],
+    ].flatMap((word) => [word, word.toUpperCase(), word[0]?.toUpperCase() + word.slice(1)]);
+    const texts = [
+      '',
+      ...printable,
+      ...printable.flatMap((a) => printable.map((b) => a + b)),
+      ...keywords.flatMap((word) => printable.flatMap((c) => [word, c + word, word + c])),
+    ];
+    let nonStrings = 0;
+    for (const text of texts) {
+      const expected = resolveEveryType(text);
+      if (typeof expected !== 'string') nonStrings++;
+      expect([text, resolvePlainScalar(text)]).toEqual([text, expected]);
+      expect([text, readsAsNonString(text)]).toEqual([
+        text,
+        typeof expected !== 'string' || text === '<<',
+      ]);
+    }
+    expect(nonStrings).toBeGreaterThan(500);
   });
 });
