@@ -6,9 +6,10 @@
  * (yaml11.ts): block mappings and sequences, plain and single-line quoted scalars, literal block
  * scalars, `{}` and flow sequences of simple scalars, comments. At anything else (anchors, tags,
  * other flow collections, folded or multi-line scalars, rare escapes, tabs, characters outside
- * printable ASCII, duplicate or merge keys, anything malformed) it gives up (undefined) and js-yaml
- * reads the document, with js-yaml's error messages for bad input. test/unit/yaml11.test.ts holds the two to equal values
- * over every document of the chart renders and over generated and corrupted documents.
+ * printable ASCII, duplicate or merge keys, deep nesting, an empty `-` entry followed by a less
+ * indented one, anything malformed) it gives up (undefined) and js-yaml reads the document, with
+ * js-yaml's error messages for bad input. test/unit/postrender/yaml11-fast.test.ts holds the two to
+ * equal values over every document of the chart renders and over generated and corrupted documents.
  */
 import { resolvePlainScalar } from './yaml11-scalars';
 
@@ -20,6 +21,7 @@ const GIVE_UP = new Error('outside what the fast YAML reader handles');
 
 const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7e\n]/;
 const DOCUMENT_START = /^--- *$/;
+const DOCUMENT_END = /^\.\.\.(?: |$)/;
 /**
  * A mapping key and its `:`: plain (no indicator first, no space or `#` inside; a plain `-` or `?`
  * first is valid YAML but left to js-yaml), or quoted without escapes.
@@ -46,16 +48,24 @@ const FLOW = new RegExp(
 );
 const FLOW_ITEMS = new RegExp(FLOW_ITEM, 'g');
 
+/**
+ * js-yaml refuses a document nested deeper than 100 nodes (its maxDepth, keys and scalars
+ * counted); well below that, this reader leaves deep documents to js-yaml to refuse or read.
+ */
+const DEEPEST_COLLECTION = 48;
+
 interface Reader {
   lines: string[];
   /** The first line not yet read. */
   next: number;
+  /** Block collections open around the one being read. */
+  depth: number;
 }
 
 /** loadYaml11's value for `text`, or undefined where the text is outside this reader's reach. */
 export function readYaml11Fast(text: string): unknown {
   if (OUTSIDE_PRINTABLE_ASCII.test(text)) return undefined;
-  const reader: Reader = { lines: text.split('\n'), next: 0 };
+  const reader: Reader = { lines: text.split('\n'), next: 0, depth: 0 };
   try {
     let first = nextContentLine(reader);
     if (first >= 0 && reader.lines[first]?.startsWith('---')) {
@@ -102,6 +112,7 @@ function readMapping(
   indent: number,
   firstEntry: string | undefined,
 ): Record<string, unknown> {
+  if (++reader.depth > DEEPEST_COLLECTION) throw GIVE_UP;
   const mapping: Record<string, unknown> = {};
   let entry = firstEntry;
   for (;;) {
@@ -115,6 +126,8 @@ function readMapping(
       entry = line.slice(indent);
       reader.next = index + 1;
     }
+    // `...` at the margin ends the document (js-yaml then refuses what follows).
+    if (indent === 0 && DOCUMENT_END.test(entry)) throw GIVE_UP;
     const key = KEY.exec(entry);
     if (key === null) throw GIVE_UP;
     const name = key[1] !== undefined ? mappingKey(key[1]) : ((key[2] ?? key[3]) as string);
@@ -123,6 +136,7 @@ function readMapping(
     mapping[name] = readValue(reader, entry.slice(key[0].length), indent, true);
     entry = undefined;
   }
+  reader.depth--;
   return mapping;
 }
 
@@ -133,6 +147,7 @@ function mappingKey(text: string): string {
 
 /** A block sequence whose `-` stand at column `indent`. */
 function readSequence(reader: Reader, indent: number): unknown[] {
+  if (++reader.depth > DEEPEST_COLLECTION) throw GIVE_UP;
   const sequence: unknown[] = [];
   for (;;) {
     const index = nextContentLine(reader);
@@ -149,10 +164,21 @@ function readSequence(reader: Reader, indent: number): unknown[] {
     if (rest === '-' || rest.startsWith('- ')) throw GIVE_UP;
     if (KEY.test(rest)) {
       sequence.push(readMapping(reader, indent + text.length - rest.length, rest));
-    } else {
-      sequence.push(readValue(reader, rest, indent, false));
+      continue;
     }
+    if (rest === '' || rest.charCodeAt(0) === 35 /* # */) {
+      // After an empty entry, js-yaml takes the next `-` line at any lesser column as this
+      // sequence's next entry, not as the enclosing sequence's.
+      const after = nextContentLine(reader);
+      if (after >= 0) {
+        const next = reader.lines[after] as string;
+        const nextIndent = indentOf(next);
+        if (nextIndent < indent && isSequenceEntry(next.slice(nextIndent))) throw GIVE_UP;
+      }
+    }
+    sequence.push(readValue(reader, rest, indent, false));
   }
+  reader.depth--;
   return sequence;
 }
 

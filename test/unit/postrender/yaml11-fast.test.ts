@@ -319,6 +319,16 @@ describe('the fast YAML reader reads what js-yaml reads', () => {
       'key: a\n  b\n',
       'a:\n  - b\n   - c\n',
       'a: "\\u00e9"\n',
+      // js-yaml takes the `- y` as the inner sequence's second entry, after the empty one.
+      'a:\n  -\n    -\n  - y\n',
+      'x:\n  - a:\n    - # empty\n  - y\n',
+      'a:\n  -\n    -\n  - |\n    x\n',
+      // `...` at the margin ends the document.
+      'a: 1\n... : 1\n',
+      '... : 1\n',
+      // Deeper than js-yaml's maxDepth (100), and deep enough for the reader to leave to js-yaml.
+      Array.from({ length: 101 }, (_, depth) => `${' '.repeat(depth)}a:`).join('\n'),
+      `x:\n${Array.from({ length: 50 }, (_, depth) => `${'  '.repeat(depth)}- a:`).join('\n')}\n`,
     ]) {
       expect(readYaml11Fast(text)).toBeUndefined();
       const expected = jsYamlRead(text);
