@@ -99,6 +99,18 @@ function nextContentLine(reader: Reader): number {
   return -1;
 }
 
+/**
+ * The next content line when it stands at column `indent`; -1 at the end or at a lesser column,
+ * where the collection being read ends. A deeper line is malformed there.
+ */
+function nextLineAt(reader: Reader, indent: number): number {
+  const index = nextContentLine(reader);
+  if (index < 0) return -1;
+  const lineIndent = indentOf(reader.lines[index] as string);
+  if (lineIndent > indent) throw GIVE_UP;
+  return lineIndent < indent ? -1 : index;
+}
+
 function isSequenceEntry(text: string): boolean {
   return text === '-' || text.startsWith('- ');
 }
@@ -117,13 +129,9 @@ function readMapping(
   let entry = firstEntry;
   for (;;) {
     if (entry === undefined) {
-      const index = nextContentLine(reader);
+      const index = nextLineAt(reader, indent);
       if (index < 0) break;
-      const line = reader.lines[index] as string;
-      const lineIndent = indentOf(line);
-      if (lineIndent < indent) break;
-      if (lineIndent > indent) throw GIVE_UP;
-      entry = line.slice(indent);
+      entry = (reader.lines[index] as string).slice(indent);
       reader.next = index + 1;
     }
     // `...` at the margin ends the document (js-yaml then refuses what follows).
@@ -150,13 +158,9 @@ function readSequence(reader: Reader, indent: number): unknown[] {
   if (++reader.depth > DEEPEST_COLLECTION) throw GIVE_UP;
   const sequence: unknown[] = [];
   for (;;) {
-    const index = nextContentLine(reader);
+    const index = nextLineAt(reader, indent);
     if (index < 0) break;
-    const line = reader.lines[index] as string;
-    const lineIndent = indentOf(line);
-    if (lineIndent < indent) break;
-    if (lineIndent > indent) throw GIVE_UP;
-    const text = line.slice(indent);
+    const text = (reader.lines[index] as string).slice(indent);
     // The next key of a mapping this sequence is a value of, at the same column.
     if (!isSequenceEntry(text)) break;
     reader.next = index + 1;
