@@ -111,6 +111,11 @@ function nextLineAt(reader: Reader, indent: number): number {
   return lineIndent < indent ? -1 : index;
 }
 
+/** Nothing after `key:` or `-` but a comment: the value is on the lines below, or null. */
+function isEmptyValue(rest: string): boolean {
+  return rest === '' || rest.charCodeAt(0) === 35; /* # */
+}
+
 function isSequenceEntry(text: string): boolean {
   return text === '-' || text.startsWith('- ');
 }
@@ -170,7 +175,7 @@ function readSequence(reader: Reader, indent: number): unknown[] {
       sequence.push(readMapping(reader, indent + text.length - rest.length, rest));
       continue;
     }
-    if (rest === '' || rest.charCodeAt(0) === 35 /* # */) {
+    if (isEmptyValue(rest)) {
       // After an empty entry, js-yaml takes the next `-` line at any lesser column as this
       // sequence's next entry, not as the enclosing sequence's.
       const after = nextContentLine(reader);
@@ -197,7 +202,7 @@ function readValue(
   parentIndent: number,
   inMapping: boolean,
 ): unknown {
-  if (rest === '' || rest.charCodeAt(0) === 35 /* # */) {
+  if (isEmptyValue(rest)) {
     const index = nextContentLine(reader);
     if (index < 0) return null;
     const line = reader.lines[index] as string;

@@ -1,8 +1,8 @@
 /**
  * The scalar rules of YAML 1.1 as go-yaml v2 applies them, which is how Helm and the API server read
  * manifests: `yes`/`on`/`y` are booleans, `0644` is octal (420), `08` is a float, timestamps stay
- * strings. js-yaml reads and writes with them (YAML11_SCHEMA), and so does the fast writer
- * (yaml11-fast-write.ts), which calls the same functions.
+ * strings. js-yaml reads and writes with them (YAML11_SCHEMA), and so do the fast reader and writer
+ * (yaml11-fast-read.ts, yaml11-fast-write.ts), which call the same functions.
  */
 import { FAILSAFE_SCHEMA, Type, type Schema } from 'js-yaml';
 

@@ -6,22 +6,11 @@ import {
   type PlanSummary,
 } from '../../../src/policy/plan-reassignment';
 import { parseReassignmentPlan } from '../../../src/policy/reassignment-plan';
-
-/** mulberry32: a small seeded generator, so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/seeded-random';
 
 /** Topics of random size and replication factor, placed at random (skewed) on `brokers` brokers. */
 function randomAssignment(seed: number, brokers: number): CurrentPartition[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const partitions: CurrentPartition[] = [];
   const topics = 1 + int(6);

@@ -18,14 +18,11 @@ import { readYaml11Fast } from '../../../src/postrender/yaml11-fast-read';
 import { writeYaml11Fast } from '../../../src/postrender/yaml11-fast-write';
 import { goldenCases } from '../../golden/cases';
 import { CHART_VERSIONS, sharedDir } from '../../support/paths';
+import { seededRandom } from '../../support/seeded-random';
 
-/** Deterministic, so a failure reproduces: a linear congruential generator. */
+/** Seeded, so a failure reproduces. */
 function generator(seed: number) {
-  let state = seed;
-  const next = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   return { next, pick };
 }
