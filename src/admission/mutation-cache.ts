@@ -6,8 +6,8 @@
  * out of the key. The token volume's name is replaced by a placeholder in the key and in the
  * remembered patch (which mounts the token into the containers kafka-warden adds), and this pod's
  * name is put back into the patch it gets. A pod with the same remaining content gets the patch
- * proven to apply to a pod that differs from it only there. Bounded (least recently used goes
- * first) and scoped to one configuration object, so a new configuration never meets an old answer.
+ * proven to apply to a pod that differs from it only there. Bounded in entries and bytes (least
+ * recently used goes first) and scoped to one configuration object, so a new configuration never meets an old answer.
  */
 import type { WardenConfig } from '../core/config';
 import type { KubeObject, PodSpec } from '../core/k8s-types';
@@ -44,16 +44,34 @@ interface Entry {
    * joined with another pod's.
    */
   patchParts?: string[];
+  /** What keeping it costs, roughly: its key and its patch in the forms kept. */
+  bytes: number;
 }
+
+/**
+ * A pod's content is its author's to choose (a 1 MB environment value is a valid pod), so the
+ * cache is bounded in bytes as well as entries: a real StatefulSet pod keeps ~60 KB (key, patch,
+ * its JSON and the serialised answer), and a pod far above that is answered but not kept.
+ */
+export const MUTATION_CACHE_LIMITS = {
+  entries: 256,
+  bytes: 24 * 1024 * 1024,
+  entryBytes: 512 * 1024,
+};
 
 export class MutationCache {
   private readonly entries = new Map<string, Entry>();
+  private keptBytes = 0;
 
-  /** 256 pods of ~15 KB of JSON each: a few MiB at most. */
-  constructor(readonly capacity = 256) {}
+  constructor(readonly limits: typeof MUTATION_CACHE_LIMITS = MUTATION_CACHE_LIMITS) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The estimated bytes the kept answers hold. */
+  get bytes(): number {
+    return this.keptBytes;
   }
 
   mutate(request: AdmissionRequest, options: MutationOptions): MutationResult {
@@ -77,29 +95,37 @@ export class MutationCache {
     const result = mutate(request, options);
     // A failed-open answer names the pod in its warning: not reusable for another pod.
     if (result.result === 'failed-open') return result;
-    const entry = remember(result, tokenVolume);
-    if (!entry) return result;
+    const entry = remember(result, tokenVolume, key.length);
+    if (!entry || entry.bytes > this.limits.entryBytes) return result;
     this.entries.set(key, entry);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    this.keptBytes += entry.bytes;
+    while (this.entries.size > this.limits.entries || this.keptBytes > this.limits.bytes) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
+      this.entries.delete(oldestKey);
+      this.keptBytes -= oldest.bytes;
     }
     return result;
   }
 }
 
 /** The entry for a fresh answer, or undefined when the answer cannot serve other pods. */
-function remember(result: MutationResult, tokenVolume: string | undefined): Entry | undefined {
+function remember(
+  result: MutationResult,
+  tokenVolume: string | undefined,
+  keyBytes: number,
+): Entry | undefined {
   const operations = result.patch?.length ?? 0;
   const patchJson = operations > 0 ? JSON.stringify(result.patch) : undefined;
   serialiseOnce(result, patchJson === undefined ? undefined : { json: patchJson, operations });
+  // The patch is kept as objects, as JSON text (or its parts) and base64 in the serialised answer.
+  const bytes = keyBytes + 4 * (patchJson?.length ?? 0) + 1024;
   if (!patchJson || tokenVolume === undefined || !patchJson.includes(tokenVolume)) {
-    return { result, tokenVolume };
+    return { result, tokenVolume, bytes };
   }
   const patchParts = patchJson.split(JSON.stringify(tokenVolume));
   // A name inside a longer string (not a whole value) could not be put back faithfully.
   if (patchParts.some((part) => part.includes(tokenVolume))) return undefined;
-  return { result, tokenVolume, patchParts };
+  return { result, tokenVolume, patchParts, bytes };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { KubeObject } from '../core/k8s-types';
 import { isRecord } from '../core/k8s-types';
+import { quoteInput } from '../core/limits';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 const OPERATIONS = new Set<Operation>(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
@@ -37,12 +38,12 @@ export class ReviewError extends Error {
 export function parseReview(body: unknown): AdmissionRequest {
   if (!isRecord(body)) throw new ReviewError('body is not a JSON object');
   if (body.kind !== 'AdmissionReview') {
-    throw new ReviewError(`kind must be "AdmissionReview", got ${JSON.stringify(body.kind)}`);
+    throw new ReviewError(`kind must be "AdmissionReview", got ${quoteInput(body.kind)}`);
   }
   const apiVersion = body.apiVersion;
   if (typeof apiVersion !== 'string' || !API_VERSIONS.has(apiVersion)) {
     throw new ReviewError(
-      `apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${JSON.stringify(apiVersion)}`,
+      `apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1, got ${quoteInput(apiVersion)}`,
     );
   }
   const request = body.request;
@@ -52,7 +53,7 @@ export function parseReview(body: unknown): AdmissionRequest {
   }
   if (typeof request.operation !== 'string' || !OPERATIONS.has(request.operation as Operation)) {
     throw new ReviewError(
-      `request.operation ${JSON.stringify(request.operation)} is not one of CREATE, UPDATE, DELETE, CONNECT`,
+      `request.operation ${quoteInput(request.operation)} is not one of CREATE, UPDATE, DELETE, CONNECT`,
     );
   }
   const kind = request.kind;

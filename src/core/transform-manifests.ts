@@ -20,6 +20,7 @@ import type {
 import { isRecord } from './k8s-types';
 import type { BrokerContext } from './listeners';
 import { planListeners } from './listeners';
+import { isBrokerCount, MAX_BROKERS, quoteInput } from './limits';
 
 export const HELM4_FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
 export const GENERATED_LABEL = 'kafka-warden.io/generated';
@@ -116,6 +117,14 @@ function findKafkaClusters(
     const detected = detectWorkload(spec?.template?.metadata, spec?.template?.spec, config);
     if (!spec || detected?.role !== 'kafka') return;
     const name = object.metadata?.name ?? 'kafka';
+    // Typed as a number, read from a render: anything at all.
+    const replicas: unknown = spec.replicas ?? 1;
+    if (!isBrokerCount(replicas)) {
+      throw new WardenError(
+        'KW_BROKER_COUNT',
+        `StatefulSet ${name}: spec.replicas ${quoteInput(replicas)} is not a whole number from 0 to ${MAX_BROKERS}; kafka-warden builds per-broker Services and certificate names and bounds that work before it starts`,
+      );
+    }
     const nodeport0 = detected.container.ports?.find((p) => p.name === 'nodeport-0');
     clusters.push({
       index,
@@ -124,7 +133,7 @@ function findKafkaClusters(
       context: {
         cluster: name,
         headlessService: spec.serviceName ?? `${name}-headless`,
-        replicas: typeof spec.replicas === 'number' ? spec.replicas : 1,
+        replicas,
         chartFirstListenerPort: nodeport0?.containerPort ?? null,
       },
     });

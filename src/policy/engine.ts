@@ -43,7 +43,15 @@ export function evaluate(
   for (const rule of options.rules ?? DEFAULT_RULES) {
     if (!rule.operations.includes(request.operation)) continue;
     if (!rule.roles.includes(workloads.subject.role)) continue;
-    const evaluation = runRule(rule, request, workloads, options);
+    let evaluation: RuleEvaluation | Promise<RuleEvaluation>;
+    try {
+      evaluation = runRule(rule, request, workloads, options);
+    } catch (error) {
+      // A throw is a bug in a rule, and fails this evaluation at once. The earlier rules' promises
+      // are abandoned with it: one that rejects later would be unhandled, and Node exits on that.
+      for (const earlier of evaluations) if (earlier instanceof Promise) earlier.catch(() => {});
+      throw error;
+    }
     pending ||= evaluation instanceof Promise;
     evaluations.push(evaluation);
   }

@@ -26,7 +26,9 @@ export function loadDocument(
     const reason =
       error instanceof YAMLException
         ? `${error.reason} at line ${document.line + error.mark.line}, column ${error.mark.column + 1}`
-        : String(error);
+        : error instanceof Error
+          ? error.message
+          : String(error);
     throw new WardenError('KW_INPUT_YAML', `${origin} is not valid YAML: ${reason}`);
   }
   if (!isRecord(value)) {

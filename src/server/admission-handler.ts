@@ -17,6 +17,7 @@ import {
   type AdmissionOutcome,
   type AdmissionRequest,
 } from '../admission/review';
+import { MAX_OBJECT_DEPTH, nestsDeeperThan } from '../core/limits';
 import type { AdmissionMetrics } from './metrics';
 
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -69,16 +70,62 @@ export function createAdmissionHandler(
         reject(res, 413, error.message);
         return;
       }
-      let parsed: unknown;
+      // Whatever a body makes the code below do, the answer is this request's 500, never an exit:
+      // the process also answers every other caller, and with failurePolicy Fail a crash-looping
+      // webhook stops every Kafka change in the cluster.
       try {
-        parsed = JSON.parse(body as string);
-      } catch (e) {
-        reject(res, 400, `body is not valid JSON: ${(e as Error).message}`);
-        return;
+        answerBody(webhook, body as string, req.httpVersion, res, deps, decide);
+      } catch (unexpected) {
+        failUnexpectedly(webhook, res, deps, unexpected);
       }
-      admit(webhook, parsed, req.httpVersion, res, deps, decide);
     });
   };
+}
+
+function answerBody(
+  webhook: Webhook,
+  body: string,
+  httpVersion: string | undefined,
+  res: ResponseSink,
+  deps: HandlerDependencies,
+  decide: (request: AdmissionRequest) => Decision | Promise<Decision>,
+): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (e) {
+    reject(res, 400, `body is not valid JSON: ${(e as Error).message}`);
+    return;
+  }
+  // Before anything walks the object: comparisons, cache keys and answers serialise it with
+  // recursive code that a few thousand levels overflow.
+  if (nestsDeeperThan(parsed, MAX_OBJECT_DEPTH + REVIEW_ENVELOPE_DEPTH)) {
+    deps.metrics.requests.inc({ webhook, operation: 'unknown', result: 'bad-request' });
+    reject(
+      res,
+      400,
+      `malformed AdmissionReview: the object nests deeper than ${MAX_OBJECT_DEPTH} levels`,
+    );
+    return;
+  }
+  admit(webhook, parsed, httpVersion, res, deps, decide);
+}
+
+/** AdmissionReview → request → object: the levels around the admitted object. */
+const REVIEW_ENVELOPE_DEPTH = 2;
+
+function failUnexpectedly(
+  webhook: Webhook,
+  res: ResponseSink,
+  deps: HandlerDependencies,
+  error: unknown,
+): void {
+  deps.metrics.requests.inc({ webhook, operation: 'unknown', result: 'error' });
+  deps.logger.error(
+    { webhook, err: { message: (error as Error)?.message, stack: (error as Error)?.stack } },
+    'admission failed',
+  );
+  reject(res, 500, 'internal error while reading the request; see the kafka-warden log');
 }
 
 function readBody(req: RequestStream, done: (error: Error | null, body?: string) => void): void {
@@ -147,7 +194,13 @@ function admit(
     return;
   }
   const answer = (outcome: Decision) => {
-    const payload = serialiseResponse(request, outcome);
+    let payload: ReturnType<typeof serialiseResponse>;
+    try {
+      payload = serialiseResponse(request, outcome);
+    } catch (error) {
+      fail(error);
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.bytes });
     res.end(payload.text);
     for (const finding of outcome.findings ?? []) deps.metrics.denials.inc(finding);

@@ -41,6 +41,42 @@ const BAD_INPUTS: [name: string, input: string, code: string, mentions: string[]
     'KW_INPUT_NOT_MAPPING',
     ['document 2', 'null'],
   ],
+  [
+    'a billion laughs: aliases standing for 10^7 nodes',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\n' +
+      'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' +
+      'bcdefg'
+        .split('')
+        .map((key, i) => {
+          const alias = i === 0 ? 'a' : ('bcdefg'[i - 1] as string);
+          return `${key}: &${key} [${Array(10).fill(`*${alias}`).join(',')}]\n`;
+        })
+        .join(''),
+    'KW_INPUT_YAML',
+    ['document 1', 'aliases (*name) expand to more than 10000 nodes'],
+  ],
+  [
+    'a document nested 300 levels deep',
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: ${'['.repeat(300)}${']'.repeat(300)}\n`,
+    'KW_INPUT_YAML',
+    ['document 1', 'nesting exceeded maxDepth (100)'],
+  ],
+  [
+    'aliases that nest a document 160 levels deep, each part under 100',
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\na: &a ${'['.repeat(80)}${']'.repeat(80)}\n` +
+      `b: ${'['.repeat(80)}*a${']'.repeat(80)}\n`,
+    'KW_INPUT_YAML',
+    ['document 1', 'nests deeper than 100 levels'],
+  ],
+  ...[100_000, 2147483647, -1, 2.5].map((replicas): [string, string, string, string[]] => [
+    `a Kafka StatefulSet with ${replicas} replicas`,
+    STATEFULSET_HEAD +
+      `apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: big-cp-kafka}\nspec:\n  replicas: ${replicas}\n` +
+      '  serviceName: big-cp-kafka-headless\n  template:\n    spec:\n      containers:\n' +
+      '      - name: cp-kafka-broker\n        image: confluentinc/cp-enterprise-kafka:6.1.0\n',
+    'KW_BROKER_COUNT',
+    ['StatefulSet big-cp-kafka', `spec.replicas ${replicas}`, 'from 0 to 1000'],
+  ]),
 ];
 
 /** `kafka-warden render`, and the Helm 3 executable that runs it from the startup snapshot. */

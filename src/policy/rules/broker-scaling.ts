@@ -9,6 +9,7 @@
  * proves intent, not execution. A scale-up with a probe is allowed with a warning (the plan can
  * only be executed once the new brokers exist); without one it needs a plan or an acknowledgement.
  */
+import { isBrokerCount, MAX_BROKERS } from '../../core/limits';
 import type { ClusterAnswer } from '../cluster-state';
 import { PLAN_CONFIGMAP_KEY } from '../plan-source';
 import {
@@ -68,6 +69,18 @@ export const brokerScaling: Rule<BrokerScalingParameters> = {
     const from = previous.replicas;
     const to = current.replicas;
     if (from === to) return [pass(`broker count unchanged (${to})`)];
+    const unjudgeable = [from, to].find((count) => !isBrokerCount(count));
+    if (unjudgeable !== undefined) {
+      // Refused before any per-broker work: the removed or added ids are listed one by one.
+      return [
+        fail(
+          `broker count ${from} → ${to}: ${unjudgeable} is not a broker count kafka-warden judges`,
+          `${subject(current)} changes spec.replicas from ${from} to ${to}; kafka-warden judges ` +
+            `broker counts that are whole numbers from 0 to ${MAX_BROKERS}, and ${unjudgeable} is not. ` +
+            `To proceed: set spec.replicas to the number of brokers the cluster should run.`,
+        ),
+      ];
+    }
     const scaling: Scaling = { context, view: current, from, to };
     return (to < from ? scaleDown(scaling) : scaleUp(scaling)).then((result) => [result]);
   },

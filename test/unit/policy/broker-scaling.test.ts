@@ -251,6 +251,24 @@ describe('rule broker-scaling', () => {
     for (const text of mentions) expect(`${finding.summary}\n${finding.message}`).toContain(text);
   });
 
+  test.each([
+    ['a scale-up to 2^31 - 1', 3, 2147483647],
+    ['a scale-down from 10,000,000', 10_000_000, 2],
+    ['a scale-up to 1001', 3, 1001],
+    ['a fractional count', 3, 2.5],
+    ['a negative count', 3, -1],
+  ])(
+    'given %s, denies before any per-broker work, naming the count and the bound',
+    async (_name, from, to) => {
+      const started = process.hrtime.bigint();
+      const finding = await findingOf('broker-scaling', update(brokers(from), brokers(to)));
+      expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000);
+      expect(finding.outcome).toBe('fail');
+      expect(finding.message).toContain('whole numbers from 0 to 1000');
+      expect(finding.message.length).toBeLessThan(600);
+    },
+  );
+
   test('given a ZooKeeper replica change, has nothing to say (that is zookeeper-ensemble)', async () => {
     const findings = await findingsOf(
       'broker-scaling',

@@ -205,3 +205,37 @@ describe('a verdict', () => {
     expect(shorten('short')).toBe('short');
   });
 });
+
+describe('a rule that throws', () => {
+  const lookupThatFails: Rule = {
+    id: 'looks-up',
+    title: 'a rule whose lookup rejects',
+    defaultMode: 'enforce',
+    defaultParameters: {},
+    roles: ['kafka'],
+    operations: ['CREATE'],
+    evaluate: () => Promise.reject(new Error('lookup failed')),
+  };
+  const throwsAtOnce: Rule = {
+    ...lookupThatFails,
+    id: 'throws',
+    evaluate: () => {
+      throw new RangeError('Maximum call stack size exceeded');
+    },
+  };
+
+  test("after another rule's lookup started, the throw fails the evaluation and that lookup's later rejection is handled", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      expect(() => evaluate(create(kafka()), { rules: [lookupThatFails, throwsAtOnce] })).toThrow(
+        'Maximum call stack',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});

@@ -111,6 +111,12 @@ describe('POST /mutate', () => {
   });
 });
 
+const NESTING_PLACES: [where: string, place: (deep: string) => string][] = [
+  ['request.kind', (deep) => `{"kind":${deep}}`],
+  ['kind', (deep) => deep],
+  ['request.object', (deep) => `{"kind":"Pod","metadata":${deep}}`],
+];
+
 /** The malformed inputs tried, and the answer each must get. */
 describe('malformed requests', () => {
   const { app } = mutationApp();
@@ -210,9 +216,65 @@ describe('malformed requests', () => {
       'body larger than',
     ],
     ['GET on /mutate', () => request(app).get('/mutate'), 404, 'not found'],
-  ])('%s → %i with a JSON error naming the problem', async (_n, send, status, message) => {
+    ...(['/mutate', '/validate'] as const).flatMap((route) =>
+      NESTING_PLACES.map(([where, place]): [string, () => request.Test, number, string] => [
+        `${route}: ${where} nested 5,000 levels deep`,
+        () =>
+          request(app)
+            .post(route)
+            .set('content-type', 'application/json')
+            .send(deeplyNestedReview(where, place)),
+        400,
+        'nests deeper than 100 levels',
+      ]),
+    ),
+    [
+      'a 100 KB kind, quoted in the error but cut',
+      () =>
+        request(app)
+          .post('/mutate')
+          .send({ kind: 'x'.repeat(100_000), apiVersion: 'admission.k8s.io/v1' }),
+      400,
+      'kind must be "AdmissionReview", got "xxxx',
+    ],
+  ])('%s: a 4xx with a JSON error naming the problem', async (_n, send, status, message) => {
     const res = await send().expect(status);
-    expect((res.body as { error: string }).error).toContain(message);
+    const error = (res.body as { error: string }).error;
+    expect(error).toContain(message);
+    expect(error.length).toBeLessThan(400);
+  });
+});
+
+/** A review with `place(deep)` where `where` names, `deep` being 5,000 nested mappings (~50 KB). */
+function deeplyNestedReview(where: string, place: (deep: string) => string): string {
+  const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+  const review = admissionReview(plainPod);
+  const parts = where.split('.');
+  const text = JSON.stringify({
+    ...review,
+    ...(where === 'kind' ? { kind: '@@' } : {}),
+    request: {
+      ...review.request,
+      ...(parts[1] === 'kind' ? { kind: '@@' } : {}),
+      ...(parts[1] === 'object' ? { object: '@@' } : {}),
+    },
+  });
+  return text.replace('"@@"', place(deep));
+}
+
+describe('a request that makes deciding throw', () => {
+  test('gets a 500 for itself, and the server goes on answering', async () => {
+    let calls = 0;
+    const { app } = mutationApp(undefined, () => {
+      calls += 1;
+      if (calls === 1) throw new RangeError('Maximum call stack size exceeded');
+      return { allowed: true, result: 'allowed', findings: [] };
+    });
+    const review = admissionReview(plainPod);
+    const failed = await request(app).post('/validate').send(review).expect(500);
+    expect((failed.body as { error: string }).error).toContain('internal error');
+    await request(app).post('/validate').send(review).expect(200);
+    await request(app).get('/healthz').expect(200);
   });
 });
 

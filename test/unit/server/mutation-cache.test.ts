@@ -3,7 +3,7 @@ import path from 'node:path';
 import { applyPatch, type Operation } from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { mutate } from '../../../src/admission/mutate';
-import { MutationCache } from '../../../src/admission/mutation-cache';
+import { MUTATION_CACHE_LIMITS, MutationCache } from '../../../src/admission/mutation-cache';
 import { parseReview, serialiseResponse } from '../../../src/admission/review';
 import { resolveConfig } from '../../../src/core/config';
 import type { KubeObject } from '../../../src/core/k8s-types';
@@ -156,15 +156,45 @@ describe('the mutation cache', () => {
     expect(results[0]?.patch).not.toEqual(results[1]?.patch);
   });
 
-  test('is bounded: the least recently used entry goes first', () => {
-    const cache = new MutationCache(2);
-    const variant = (n: number) => {
-      const pod = podFromStatefulSet(sts, 0);
-      (pod.metadata ??= {}).annotations = { ...pod.metadata.annotations, variant: String(n) };
-      return pod;
+  const variant = (n: number, padding = '') => {
+    const pod = podFromStatefulSet(sts, 0);
+    (pod.metadata ??= {}).annotations = {
+      ...pod.metadata.annotations,
+      variant: String(n) + padding,
     };
+    return pod;
+  };
+
+  test('is bounded in entries: the least recently used entry goes first', () => {
+    const cache = new MutationCache({ ...MUTATION_CACHE_LIMITS, entries: 2 });
     [1, 2, 3].forEach((n) => cache.mutate(requestFor(variant(n)), options));
     expect(cache.size).toBe(2);
+  });
+
+  test('is bounded in bytes: big pods push out old entries, and one too big is answered but not kept', () => {
+    const cache = new MutationCache({ entries: 256, bytes: 400_000, entryBytes: 150_000 });
+    const padding = 'x'.repeat(100_000);
+    const answers = [1, 2, 3, 4, 5].map((n) =>
+      cache.mutate(requestFor(variant(n, padding)), options),
+    );
+    expect(cache.bytes).toBeLessThanOrEqual(400_000);
+    expect(cache.size).toBeLessThan(5);
+    expect(cache.size).toBeGreaterThan(0);
+    for (const answer of answers) expect(answer.patch?.length).toBeGreaterThan(0);
+
+    const huge = requestFor(variant(6, 'y'.repeat(200_000)));
+    const sizeBefore = cache.size;
+    const answer = cache.mutate(huge, options);
+    expect(answer.patch?.length).toBeGreaterThan(0);
+    expect(cache.size).toBe(sizeBefore);
+  });
+
+  test('with the default limits, 256 pods carrying 1 MB values keep the cache under its byte budget', () => {
+    const cache = new MutationCache();
+    const megabyte = 'z'.repeat(1024 * 1024);
+    for (let n = 0; n < 256; n++) cache.mutate(requestFor(variant(n, megabyte)), options);
+    expect(cache.bytes).toBeLessThanOrEqual(MUTATION_CACHE_LIMITS.bytes);
+    expect(cache.size).toBe(0);
   });
 
   test('a broker it cannot inject into is answered per pod (its warning names the pod)', () => {
