@@ -15,7 +15,8 @@ export const ERROR_CODES = {
   KW_EXTERNAL_HOST: 'an external listener mode needs a host template',
   KW_EXTERNAL_PORT_CONFLICT:
     "the configured first NodePort disagrees with the chart's NodePort Services",
-  KW_BROKER_COUNT: "a Kafka StatefulSet's spec.replicas is not a broker count kafka-warden can work with",
+  KW_BROKER_COUNT:
+    "a Kafka StatefulSet's spec.replicas is not a broker count kafka-warden can work with",
   KW_PDB_SELECTOR:
     'a PodDisruptionBudget cannot be upgraded to policy/v1 without changing its meaning',
   KW_TLS_INPUT: 'TLS material, a certificate or a name given to kafka-warden certs cannot be used',

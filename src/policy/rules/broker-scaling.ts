@@ -69,7 +69,7 @@ export const brokerScaling: Rule<BrokerScalingParameters> = {
     const from = previous.replicas;
     const to = current.replicas;
     if (from === to) return [pass(`broker count unchanged (${to})`)];
-    const unjudgeable = [from, to].find((count) => !isBrokerCount(count));
+    const unjudgeable: number | undefined = [from, to].find(isOutsideBrokerCounts);
     if (unjudgeable !== undefined) {
       // Refused before any per-broker work: the removed or added ids are listed one by one.
       return [
@@ -348,6 +348,11 @@ async function scaleUp(scaling: Scaling): Promise<RuleResult> {
     `${change} adds empty brokers ${ids} without a plan or acknowledgement`,
     `${why}${ackNote} ${how}`,
   );
+}
+
+/** Not an inline `!isBrokerCount(count)`: TypeScript would infer `count is never` from the guard. */
+function isOutsideBrokerCounts(count: number): boolean {
+  return !isBrokerCount(count);
 }
 
 function range(from: number, to: number): number[] {
