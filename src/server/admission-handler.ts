@@ -8,6 +8,7 @@
  * secrets in env values).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { constants as http2Constants } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
@@ -21,6 +22,13 @@ import { MAX_OBJECT_DEPTH, nestsDeeperThan } from '../core/limits';
 import type { AdmissionMetrics } from './metrics';
 
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+/**
+ * How long a request may take to send its body. The API server sends a review at once (its own
+ * deadline for the whole call is at most 30 s); a client that trickles one holds a connection or
+ * an HTTP/2 stream and its buffered bytes, and neither protocol's server times a body out here.
+ */
+export const BODY_TIMEOUT_MS = 10_000;
 
 export type Webhook = 'mutate' | 'validate';
 
@@ -42,6 +50,8 @@ export interface HandlerDependencies {
  */
 export type RequestStream = Readable & {
   readonly headers: IncomingHttpHeaders;
+  /** HTTP/2 only: the request's stream. */
+  readonly stream?: { close(code?: number): void };
   /** '1.1' or '2.0': logged, because which one the API server negotiated matters for latency. */
   readonly httpVersion?: string;
 };
@@ -49,6 +59,7 @@ export interface ResponseSink {
   readonly headersSent: boolean;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   end(body: string): unknown;
+  once(event: 'finish', listener: () => void): unknown;
 }
 
 export type Handler = (req: RequestStream, res: ResponseSink) => void;
@@ -57,6 +68,7 @@ export function createAdmissionHandler(
   webhook: Webhook,
   deps: HandlerDependencies,
   decide: (request: AdmissionRequest) => Decision | Promise<Decision>,
+  bodyTimeoutMs = BODY_TIMEOUT_MS,
 ): Handler {
   return (req, res) => {
     const type = req.headers['content-type'] ?? '';
@@ -65,9 +77,17 @@ export function createAdmissionHandler(
       req.resume();
       return;
     }
-    readBody(req, (error, body) => {
+    readBody(req, bodyTimeoutMs, (error, body) => {
+      if (error instanceof BodyTimeout) {
+        reject(res, 408, error.message);
+        // The rest of the body is not waited for (here and past the size limit below): the
+        // connection (HTTP/1.1) or stream (HTTP/2) goes once the answer is out.
+        abandon(req, res);
+        return;
+      }
       if (error) {
         reject(res, 413, error.message);
+        abandon(req, res);
         return;
       }
       // Whatever a body makes the code below do, the answer is this request's 500, never an exit:
@@ -128,7 +148,24 @@ function failUnexpectedly(
   reject(res, 500, 'internal error while reading the request; see the kafka-warden log');
 }
 
-function readBody(req: RequestStream, done: (error: Error | null, body?: string) => void): void {
+class BodyTimeout extends Error {}
+
+/**
+ * Stops receiving a request that was answered before its body ended. HTTP/2: RST_STREAM with
+ * NO_ERROR (RFC 9113 §8.1), which node:http2 sends once the answer is flushed and which frees the
+ * client's stream slot too (waiting for the compatibility response's 'finish' would wait for the
+ * client). HTTP/1.1: the connection goes once the answer is out.
+ */
+function abandon(req: RequestStream, res: ResponseSink): void {
+  if (req.stream) req.stream.close(http2Constants.NGHTTP2_NO_ERROR);
+  else res.once('finish', () => req.destroy());
+}
+
+function readBody(
+  req: RequestStream,
+  timeoutMs: number,
+  done: (error: Error | null, body?: string) => void,
+): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > BODY_LIMIT_BYTES) {
     req.resume();
@@ -138,29 +175,43 @@ function readBody(req: RequestStream, done: (error: Error | null, body?: string)
   const chunks: Buffer[] = [];
   let size = 0;
   let failed = false;
+  const fail = (error: Error) => {
+    if (failed) return;
+    failed = true;
+    clearTimeout(deadline);
+    chunks.length = 0;
+    done(error);
+  };
+  const deadline = setTimeout(
+    () => fail(new BodyTimeout(`body not received within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   req.on('data', (chunk: Buffer) => {
     if (failed) return;
     size += chunk.length;
     if (size > BODY_LIMIT_BYTES) {
-      failed = true;
-      done(new Error(`body larger than ${BODY_LIMIT_BYTES} bytes`));
+      fail(new Error(`body larger than ${BODY_LIMIT_BYTES} bytes`));
       return;
     }
     chunks.push(chunk);
   });
   req.on('end', () => {
-    if (!failed)
-      done(
-        null,
-        chunks.length === 1
-          ? (chunks[0] as Buffer).toString('utf8')
-          : Buffer.concat(chunks).toString('utf8'),
-      );
+    if (failed) return;
+    clearTimeout(deadline);
+    done(
+      null,
+      chunks.length === 1
+        ? (chunks[0] as Buffer).toString('utf8')
+        : Buffer.concat(chunks).toString('utf8'),
+    );
   });
-  req.on('error', (error) => {
-    if (!failed) {
+  req.on('error', fail);
+  // A client gone before its body ended: nothing to answer, and the deadline must not hold it.
+  req.on('close', () => {
+    if (!failed && !req.readableEnded) {
       failed = true;
-      done(error);
+      clearTimeout(deadline);
+      chunks.length = 0;
     }
   });
 }

@@ -27,8 +27,23 @@ import { TLS_OPTIONS, type CertificatePair } from './serving-certificate';
 
 /** Per stream: a whole review up to the 3 MiB body limit flows without waiting. */
 const HTTP2_STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
-/** Per connection: room for a burst of concurrent reviews. */
-const HTTP2_CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
+/**
+ * Per connection: room for a burst of concurrent reviews (a Pod review is ~10 KiB), and what one
+ * connection may make the server buffer. Below the session's memory budget: a window above it
+ * let a client fill the budget, after which node:http2 refused every new stream on that
+ * connection for good instead of closing it.
+ */
+const HTTP2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
+/** node:http2's per-session budget (in MB) for buffered frames, above the connection window. */
+const HTTP2_SESSION_MEMORY_MB = 16;
+/** Concurrent streams per connection: the API server's bursts, not 2^32 - 1 (the default). */
+const HTTP2_MAX_CONCURRENT_STREAMS = 128;
+/**
+ * A connection with no traffic for this long is closed. The API server's HTTP/2 client pings an
+ * idle connection every 30 s, and its HTTP/1.1 connections are idle for at most 90 s before it
+ * closes them; anything quieter is a client that will not come back, or one holding sockets.
+ */
+const IDLE_CONNECTION_TIMEOUT_MS = 5 * 60_000;
 
 const ADMISSION_PATHS: Record<string, Webhook | undefined> = {
   '/mutate': 'mutate',
@@ -70,7 +85,11 @@ export class AdmissionServer {
         // HTTP/2's default flow-control window is 64 KiB per stream and per connection: with the
         // API server's admission calls (a Pod review is ~10 KiB) all multiplexed on one connection,
         // a burst of a few dozen concurrent calls would wait on window updates.
-        settings: { initialWindowSize: HTTP2_STREAM_WINDOW_BYTES },
+        settings: {
+          initialWindowSize: HTTP2_STREAM_WINDOW_BYTES,
+          maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS,
+        },
+        maxSessionMemory: HTTP2_SESSION_MEMORY_MB,
       },
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
         this.inFlight++;
@@ -84,6 +103,7 @@ export class AdmissionServer {
       // holds back a response's second frame (HEADERS, then DATA) until the client acknowledges
       // the first: milliseconds per admission call.
       socket.setNoDelay(true);
+      socket.setTimeout(IDLE_CONNECTION_TIMEOUT_MS, () => socket.destroy());
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
@@ -91,6 +111,9 @@ export class AdmissionServer {
       session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
+      // A session error (a protocol violation, its memory budget exceeded) ends that connection;
+      // unhandled, it would end the process.
+      session.on('error', () => session.destroy());
       // A session opened during the drain is told at once; its first streams are still served.
       if (this.draining) session.close();
     });

@@ -33,6 +33,8 @@ export interface AppDependencies {
   validate: (request: AdmissionRequest) => ValidationOutcome | Promise<ValidationOutcome>;
   /** False while starting or draining: /readyz answers 503 and the Service stops routing here. */
   ready: () => boolean;
+  /** How long a request may take to send its body (default BODY_TIMEOUT_MS). */
+  bodyTimeoutMs?: number;
 }
 
 export function createApp(deps: AppDependencies): express.Express {
@@ -103,10 +105,20 @@ export function probeHandlers(
 /** The admission handlers an app routes to; AdmissionServer dispatches to the same ones directly. */
 export function admissionHandlers(deps: AppDependencies): Record<Webhook, Handler> {
   return {
-    mutate: createAdmissionHandler('mutate', deps, (request) => {
-      const options = deps.mutation();
-      return cacheFor(options.config).mutate(request, options);
-    }),
-    validate: createAdmissionHandler('validate', deps, (request) => deps.validate(request)),
+    mutate: createAdmissionHandler(
+      'mutate',
+      deps,
+      (request) => {
+        const options = deps.mutation();
+        return cacheFor(options.config).mutate(request, options);
+      },
+      deps.bodyTimeoutMs,
+    ),
+    validate: createAdmissionHandler(
+      'validate',
+      deps,
+      (request) => deps.validate(request),
+      deps.bodyTimeoutMs,
+    ),
   };
 }
