@@ -43,6 +43,7 @@ import {
   JAAS_VOLUME,
   LOGIN_CONFIG_PROPERTY,
 } from './sasl-wiring';
+import { secretModeFor } from './secret-modes';
 import { withAdvertisedListeners } from './start-command';
 import {
   BROKER_SECRETS_DIR,
@@ -184,7 +185,7 @@ function injectBroker(
       name: BROKER_TLS_VOLUME,
       secret: {
         secretName: secretNameFor(config.tls.brokerSecretName, ctx.cluster),
-        defaultMode: 0o400,
+        defaultMode: secretModeFor(spec, [broker]),
       },
     });
     rec.volume(BROKER_TLS_VOLUME);
@@ -242,7 +243,7 @@ function addBrokerSasl(
     name: JAAS_VOLUME,
     secret: {
       secretName: secretNameFor(config.sasl.jaasSecretName, cluster),
-      defaultMode: 0o400,
+      defaultMode: secretModeFor(spec, [broker]),
     },
   });
   rec.volume(JAAS_VOLUME);
@@ -414,6 +415,7 @@ function switchClientsToTls(
   rec: InjectionRecorder,
 ): boolean {
   let cluster: string | undefined;
+  const mounting: Container[] = [];
   for (const container of spec.containers) {
     for (const component of KAFKA_CLIENT_COMPONENTS) {
       const bootstrap = getEnv(container, component.bootstrapEnv);
@@ -442,6 +444,7 @@ function switchClientsToTls(
         readOnly: true,
       });
       rec.mount(container.name, CLIENT_TLS_VOLUME);
+      mounting.push(container);
       if (usesSasl(config)) {
         setVolumeMount(container, {
           name: CLIENT_JAAS_VOLUME,
@@ -453,14 +456,15 @@ function switchClientsToTls(
     }
   }
   if (!cluster) return false;
+  const defaultMode = secretModeFor(spec, mounting);
   setVolume(spec, {
     name: CLIENT_TLS_VOLUME,
-    secret: { secretName: secretNameFor(config.tls.clientSecretName, cluster), defaultMode: 0o400 },
+    secret: { secretName: secretNameFor(config.tls.clientSecretName, cluster), defaultMode },
   });
   rec.volume(CLIENT_TLS_VOLUME);
   if (usesSasl(config)) {
     const secretName = secretNameFor(config.sasl.clientJaasSecretName, cluster);
-    setVolume(spec, { name: CLIENT_JAAS_VOLUME, secret: { secretName, defaultMode: 0o400 } });
+    setVolume(spec, { name: CLIENT_JAAS_VOLUME, secret: { secretName, defaultMode } });
     rec.volume(CLIENT_JAAS_VOLUME);
   }
   return true;

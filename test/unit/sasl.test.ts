@@ -208,11 +208,11 @@ describe('SASL clients when PLAINTEXT is dropped', () => {
     expect(env(registry, 'SCHEMA_REGISTRY_KAFKASTORE_SECURITY_PROTOCOL')?.value).toBe('SASL_SSL');
   });
 
-  test('the client JAAS Secret <cluster>-client-jaas is mounted beside the client TLS Secret', () => {
+  test('the client JAAS Secret <cluster>-client-jaas is mounted beside the client TLS Secret, readable by the component user (appuser)', () => {
     const pod = template(objects, 'my-cp-cp-kafka-connect').spec;
     expect(pod?.volumes).toContainEqual({
       name: 'kafka-warden-client-jaas',
-      secret: { secretName: 'my-cp-cp-kafka-client-jaas', defaultMode: 0o400 },
+      secret: { secretName: 'my-cp-cp-kafka-client-jaas', defaultMode: 0o444 },
     });
     expect(connect.volumeMounts).toContainEqual({
       name: 'kafka-warden-client-jaas',
