@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   KW_TLS_CA:
     'the CA cannot sign: not a CA, key mismatch, not an RSA key, encrypted, or not valid now',
   KW_TLS_OUTPUT:
-    'TLS material cannot be written: a file exists (no --force) or the directory is not writable',
+    'TLS material cannot be written: a file exists (no --force), or the directory cannot be created or written',
   KW_POLICY_INVALID: 'the policy does not match its schema',
   KW_POLICY_READ: 'the policy file cannot be read',
   KW_INPUT_READ: 'a manifest file given to kafka-warden check cannot be read',

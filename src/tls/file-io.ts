@@ -123,8 +123,8 @@ function writeFiles(
       `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; choose another --out-dir or pass --force`,
     );
   }
+  createDirectory(dir);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const [name, data, mode] of files) {
       const file = path.join(dir, name);
       writeFileSync(file, data, { mode });
@@ -138,6 +138,52 @@ function writeFiles(
     );
   }
   return targets;
+}
+
+function outputError(file: string, what: string, error: unknown): WardenError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  return new WardenError('KW_TLS_OUTPUT', `${file}: ${what} (${code})`);
+}
+
+/**
+ * `dir` and its missing parents, 0700. Not `mkdirSync(…, { recursive: true })`: Node's loops
+ * forever where mkdir fails with ENOENT under a parent that exists (/proc/self/x). Here each
+ * missing directory is created once, from the top, and the first failure is the answer.
+ */
+function createDirectory(dir: string): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!isDirectory(current, dir)) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const directory of missing) {
+    try {
+      mkdirSync(directory, { mode: 0o700 });
+    } catch (error) {
+      const where = directory === path.resolve(dir) ? '' : ` ${directory}`;
+      throw outputError(dir, `cannot create the directory${where}`, error);
+    }
+  }
+}
+
+function isDirectory(candidate: string, dir: string): boolean {
+  let stat;
+  try {
+    stat = statSync(candidate);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: a parent is a file, which the walk up reaches and names.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw outputError(dir, `cannot use ${candidate}`, error);
+  }
+  if (!stat.isDirectory()) {
+    const what = candidate === path.resolve(dir) ? 'a file' : `under ${candidate}, a file`;
+    throw new WardenError('KW_TLS_OUTPUT', `${dir}: ${what}, not a directory`);
+  }
+  return true;
 }
 
 export function writeCaDir(dir: string, pem: CaPem, force: boolean): string[] {
