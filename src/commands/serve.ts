@@ -88,6 +88,10 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const port = integer(values.port ?? process.env.KAFKA_WARDEN_PORT ?? '8443', '--port');
+  if (port > 65535) {
+    throw new WardenError('KW_USAGE', `--port must be 0 to 65535, got ${port}`);
+  }
+  const host = values.host ?? '0.0.0.0';
   const shutdownDelayMs = integer(values['shutdown-delay'] ?? '5000', '--shutdown-delay');
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     throw new WardenError('KW_USAGE', '--tls-cert and --tls-key go together');
@@ -161,7 +165,7 @@ export async function run(args: string[]): Promise<number> {
     admission: admissionHandlers(dependencies),
     probes: probeHandlers(dependencies),
     certificate: readPair(certFile, keyFile),
-    host: values.host ?? '0.0.0.0',
+    host,
     port,
     shutdownDelayMs,
     shutdownTimeoutMs: 25_000,
@@ -181,9 +185,11 @@ export async function run(args: string[]): Promise<number> {
   );
   const stopPolicyWatch = policies.watch();
   const address = await server.listen().catch(async (error: unknown) => {
+    certificates.stop();
+    stopPolicyWatch();
     await issuer?.stop();
     await clusterState?.close();
-    throw error;
+    throw listenError(error, host, port);
   });
   logger.info(
     {
@@ -291,6 +297,25 @@ async function startClusterStateProbe(
     onQuestion: (question, outcome, seconds) =>
       metrics.clusterChecks.observe({ question, outcome }, seconds),
   });
+}
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is in use (another process listens there)',
+  EACCES: 'permission denied (a port below 1024 needs privileges)',
+  EADDRNOTAVAIL: 'this machine has no such address',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve (yet)',
+};
+
+/** A failure to listen is the user's address or the machine's state, not a bug: one line. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined) return error;
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new WardenError(
+    'KW_SERVE_LISTEN',
+    `cannot listen on ${address}: ${LISTEN_FAILURES[code] ?? 'the system refused'} (${code}); choose another --host or --port`,
+  );
 }
 
 function integer(text: string, flag: string): number {

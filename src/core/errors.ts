@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   KW_KAFKA_REQUEST:
     'Kafka answered a request with an error (an ACL, a missing topic, a broker error)',
   KW_PLAN_IMPOSSIBLE: 'no reassignment plan fits: a replication factor exceeds the broker count',
+  KW_SERVE_LISTEN:
+    'serve cannot listen on its address: in use, not permitted, or not an address of this machine',
   KW_USAGE: 'the command line is not valid',
 } as const;
 

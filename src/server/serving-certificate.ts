@@ -6,6 +6,7 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { WardenError } from '../core/errors';
 
 export const TLS_OPTIONS: SecureContextOptions = { minVersion: 'TLSv1.2' };
 
@@ -14,11 +15,30 @@ export interface CertificatePair {
   key: Buffer;
 }
 
+/** The pair in two files, checked: a WardenError names the files when it would not serve. */
 export function readPair(certFile: string, keyFile: string): CertificatePair {
-  const pair = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-  // Throws when the key does not match the certificate or either does not parse.
-  createSecureContext({ ...TLS_OPTIONS, ...pair });
+  const pair = { cert: readServingFile(certFile), key: readServingFile(keyFile) };
+  try {
+    // Throws when the key does not match the certificate or either does not parse.
+    createSecureContext({ ...TLS_OPTIONS, ...pair });
+  } catch (error) {
+    throw new WardenError(
+      'KW_TLS_INPUT',
+      `${certFile}, ${keyFile}: not a certificate and its key (${(error as Error).message})`,
+    );
+  }
   return pair;
+}
+
+function readServingFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new WardenError(
+      'KW_TLS_INPUT',
+      `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
 }
 
 export interface CertificateWatcher {
