@@ -3,7 +3,7 @@
  * as the floor, the serving certificate replaced under load with no failed request; HTTP/2 beside
  * HTTP/1.1, and a drain under HTTP/2 load that fails no request.
  */
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { Agent, request as httpsRequest } from 'node:https';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { AdmissionServer } from '../../src/server/admission-server';
 import { admissionHandlers, probeHandlers } from '../../src/server/app';
 import { readPair, watchPair } from '../../src/server/serving-certificate';
-import { writeSelfSigned, type SelfSignedFiles } from '../../src/server/self-signed';
+import { writeSelfSigned, type SelfSignedFiles } from '../support/serving-files';
 import { mutationApp } from '../support/app';
 import { admissionReview } from '../support/pods';
 
@@ -73,7 +73,10 @@ describe('the admission server over HTTPS', () => {
     });
     port = (await server.listen()).port;
   }, 30_000);
-  afterAll(() => server.drain());
+  afterAll(async () => {
+    await server.drain();
+    for (const { dir } of [first, second]) rmSync(dir, { recursive: true, force: true });
+  });
 
   test('a client that verifies the CA gets an answer; one that does not know the CA is refused', async () => {
     const agent = new Agent({ keepAlive: true });
@@ -191,6 +194,7 @@ describe('the admission server over HTTP/2 (what the API server negotiates when 
     files = await writeSelfSigned(['localhost', '127.0.0.1']);
     ca = readFileSync(files.caFile);
   }, 30_000);
+  afterAll(() => rmSync(files.dir, { recursive: true, force: true }));
 
   async function start(): Promise<void> {
     const { app, deps } = mutationApp();

@@ -1,11 +1,15 @@
 /**
- * `kafka-warden serve` failing to start, as a process: an address it cannot listen on or serving
- * files it cannot use is one line naming them and a non-zero exit, never a stack trace.
+ * `kafka-warden serve` starting, as a process: an address it cannot listen on or serving files it
+ * cannot use is one line naming them and a non-zero exit, never a stack trace; without --tls-cert
+ * its throw-away key is never written, so not even SIGKILL can leave it behind.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
 import { createServer, type Server } from 'node:net';
-import { rmSync } from 'node:fs';
-import { writeSelfSigned, type SelfSignedFiles } from '../../src/server/self-signed';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeSelfSigned, type SelfSignedFiles } from '../support/serving-files';
 import { CLI } from '../support/run-cli';
 
 interface Outcome {
@@ -110,6 +114,69 @@ describe('serving files serve cannot use', () => {
       );
     } finally {
       rmSync(other.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve without --tls-cert', () => {
+  /** Every file under `dir`, relative to it. */
+  const filesUnder = (dir: string): string[] =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+
+  test('writes no private key, even when SIGKILLed: only the CA certificate, for clients', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'kw-serve-tmp-'));
+    try {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'serve', '--no-kube', '--host', '127.0.0.1', '--port', '0'],
+        { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const { port, caFile } = await new Promise<{ port: number; caFile: string }>(
+        (resolve, reject) => {
+          let out = '';
+          const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
+          const onData = (chunk: Buffer) => {
+            out += chunk.toString();
+            const caFile = /CA at (\S+)/.exec(out)?.[1];
+            const listening = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out)?.[1];
+            if (caFile && listening) {
+              clearTimeout(timer);
+              resolve({ port: Number(listening), caFile });
+            }
+          };
+          child.stdout.on('data', onData);
+          child.stderr.on('data', onData);
+        },
+      );
+      expect(filesUnder(tmp)).toEqual([path.relative(tmp, caFile)]);
+      expect(path.basename(caFile)).toBe('ca.crt');
+      // The certificate the CA file vouches for is the one served, from the key in memory.
+      const status = await new Promise<number | undefined>((resolve, reject) =>
+        get(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/healthz',
+            ca: readFileSync(caFile),
+            servername: 'localhost',
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          },
+        ).on('error', reject),
+      );
+      expect(status).toBe(200);
+      child.kill('SIGKILL');
+      await exited;
+      for (const file of filesUnder(tmp)) {
+        expect(readFileSync(path.join(tmp, file), 'utf8')).not.toContain('PRIVATE KEY');
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });
