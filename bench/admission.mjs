@@ -9,10 +9,12 @@
 // (BENCH_SECONDS=N per target and round, default 5; BENCH_ROUNDS=N, default 3). Results are
 // recorded by hand in bench/README.md next to this command.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { load } from 'js-yaml';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -89,6 +91,28 @@ function start(command, args) {
     child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${command} exited ${code}: ${out}`)));
   });
+}
+
+/**
+ * [certificate file, key file] for the bare and floor servers: a throw-away pair of their own
+ * (test/support/serving-files.ts, built here), since serve keeps its self-signed key in memory.
+ * Removed when this process exits.
+ */
+async function servingPairFiles() {
+  const bundle = path.join(tmp, 'serving-files.cjs');
+  await build({
+    entryPoints: [path.join(root, 'test', 'support', 'serving-files.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+  });
+  const { writeSelfSigned } = createRequire(import.meta.url)(bundle);
+  const files = await writeSelfSigned(['localhost', '127.0.0.1']);
+  process.once('exit', () => rmSync(files.dir, { recursive: true, force: true }));
+  return [files.certFile, files.keyFile];
 }
 
 function cannon(url, body) {
@@ -195,11 +219,10 @@ const warden = await start(path.join(root, 'bin', 'kafka-warden'), [
   '--shutdown-delay',
   '0',
 ]);
-const caDir = path.dirname(/CA at (\S+)/.exec(warden.out())[1]);
-const bare = await start(path.join(root, 'bench', 'bare-echo-server.mjs'), [
-  path.join(caDir, 'tls.crt'),
-  path.join(caDir, 'tls.key'),
-]);
+const tmp = path.join(root, 'bench', '.tmp');
+mkdirSync(tmp, { recursive: true });
+const serverCertificate = await servingPairFiles();
+const bare = await start(path.join(root, 'bench', 'bare-echo-server.mjs'), serverCertificate);
 
 const podReview = review('Pod', 'CREATE', pod);
 
@@ -222,11 +245,8 @@ function ask(port, pathname, body) {
 
 // The floors (bench/floor-server.mjs): the echo plus serve's log line and metrics, and for /mutate
 // the very patch kafka-warden answers the benchmark's pod with.
-const tmp = path.join(root, 'bench', '.tmp');
-mkdirSync(tmp, { recursive: true });
 const patchFile = path.join(tmp, 'floor-patch.b64');
 writeFileSync(patchFile, (await ask(warden.port, '/mutate', podReview)).response.patch);
-const serverCertificate = [path.join(caDir, 'tls.crt'), path.join(caDir, 'tls.key')];
 const mutateFloor = await start(path.join(root, 'bench', 'floor-server.mjs'), [
   ...serverCertificate,
   patchFile,

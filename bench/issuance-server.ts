@@ -16,8 +16,7 @@ import {
   type AppDependencies,
 } from '../src/server/app';
 import { createMetrics } from '../src/server/metrics';
-import { writeSelfSigned } from '../src/server/self-signed';
-import { readPair } from '../src/server/serving-certificate';
+import { createSelfSigned } from '../src/server/self-signed';
 import { createCa, issueBrokerMaterial } from '../src/tls';
 
 async function main(): Promise<void> {
@@ -29,12 +28,12 @@ async function main(): Promise<void> {
     validate: (request) => validate(request, (r) => evaluate(r)),
     ready: () => true,
   };
-  const files = await writeSelfSigned(['localhost', '127.0.0.1']);
+  const { pair } = await createSelfSigned(['localhost', '127.0.0.1']);
   const server = new AdmissionServer({
     app: createApp(deps),
     admission: admissionHandlers(deps),
     probes: probeHandlers(deps),
-    certificate: readPair(files.certFile, files.keyFile),
+    certificate: pair,
     host: '127.0.0.1',
     port: 0,
     shutdownDelayMs: 0,

@@ -7,7 +7,7 @@
  * any webhook costs here. Built and run by bench/pod-create-latency.mjs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import path from 'node:path';
 import { load } from 'js-yaml';
@@ -16,6 +16,7 @@ import { createNamespace, deleteWebhooks, registerWebhooks } from '../test/suppo
 import { apiRequest } from '../test/support/control-plane';
 import { startClusterServe } from '../test/support/cluster-serve';
 import { sharedDir } from '../test/support/paths';
+import { writeSelfSigned } from '../test/support/serving-files';
 import { resolveConfig } from '../src/core/config';
 import { renderManifests } from '../src/postrender/render';
 
@@ -184,21 +185,24 @@ async function setWebhooks(cp: ControlPlane, port: number | null, caPem: string)
   await new Promise((r) => setTimeout(r, 2000));
 }
 
-/** bench/bare-echo-server.mjs over HTTP/2 with serve's serving certificate (from the dir it printed). */
-async function startBareWebhook(serveLogs: string): Promise<{ child: ChildProcess; port: number }> {
-  const caPath = /CA at (\S+)/.exec(serveLogs)?.[1];
-  if (!caPath) throw new Error('serve did not say where its self-signed CA is');
-  const dir = path.dirname(caPath);
+/**
+ * bench/bare-echo-server.mjs over HTTP/2 with a throw-away pair of its own (serve keeps its key in
+ * memory); the webhook configurations pointed at it carry its CA.
+ */
+async function startBareWebhook(): Promise<{ child: ChildProcess; port: number; caPem: string }> {
+  const files = await writeSelfSigned(['localhost', '127.0.0.1']);
+  const caPem = readFileSync(files.caFile, 'utf8');
   const child = spawn(
     process.execPath,
     [
       path.join(__dirname, '..', '..', 'bench', 'bare-echo-server.mjs'),
-      path.join(dir, 'tls.crt'),
-      path.join(dir, 'tls.key'),
+      files.certFile,
+      files.keyFile,
       'h2',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  child.once('exit', () => rmSync(files.dir, { recursive: true, force: true }));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk) => {
@@ -208,7 +212,7 @@ async function startBareWebhook(serveLogs: string): Promise<{ child: ChildProces
     });
     child.once('exit', (code) => reject(new Error(`bare webhook exited ${code}`)));
   });
-  return { child, port };
+  return { child, port, caPem };
 }
 
 async function main(): Promise<void> {
@@ -224,12 +228,12 @@ async function main(): Promise<void> {
       key: readFileSync(cp.adminKeyPath),
     });
     const serve = await startClusterServe(cp);
-    const bare = await startBareWebhook(serve.logs());
+    const bare = await startBareWebhook();
     try {
       // Warm-up of every path, then rounds that alternate the five conditions, so drift of the
       // machine's load over the run falls on all of them alike.
       await phase(cp, agent, owner, 'warm-a');
-      await setWebhooks(cp, bare.port, serve.caPem);
+      await setWebhooks(cp, bare.port, bare.caPem);
       await phase(cp, agent, owner, 'warm-b');
       await setWebhooks(cp, serve.port, serve.caPem);
       await phase(cp, agent, owner, 'warm-c');
@@ -241,7 +245,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         runs.stockHooked.push(await phase(cp, agent, owner, `r${round}-hooked`));
         runs.injectedHooked.push(await phase(cp, agent, owner, `r${round}-hooked-injected`, true));
-        await setWebhooks(cp, bare.port, serve.caPem);
+        await setWebhooks(cp, bare.port, bare.caPem);
         runs.stockBare.push(await phase(cp, agent, owner, `r${round}-bare`));
         await setWebhooks(cp, null, serve.caPem);
         runs.stock.push(await phase(cp, agent, owner, `r${round}-plain`));

@@ -13,6 +13,8 @@ import {
   caPemFromSecret,
   clientJaasProperties,
   certificatesFromPem,
+  checkCommonName,
+  checkPrintable,
   commonNameOf,
   createCa,
   filesFromSecret,
@@ -24,6 +26,7 @@ import {
   loadCa,
   rollHash,
   rotateMaterial,
+  splitSubjectAltNames,
   toSecret,
   type IssuedMaterial,
   type PlainUser,
@@ -131,6 +134,7 @@ async function initCa(args: string[]): Promise<number> {
   });
   const outDir = required(values['out-dir'], '--out-dir');
   const numbers = optionalNumbers(values);
+  if (values.name !== undefined) checkCommonName(values.name, '--name');
   const { ca, pem } = await createCa({
     ...(values.name === undefined ? {} : { commonName: values.name }),
     ...numbers,
@@ -163,6 +167,17 @@ async function issue(args: string[]): Promise<number> {
     throw new WardenError('KW_USAGE', '--kind broker or --kind client is required');
   }
   const numbers = optionalNumbers(values);
+  checkNameFlags(values, [
+    'name',
+    'dns',
+    'statefulset',
+    'namespace',
+    'headless-service',
+    'client-service',
+    'cluster-domain',
+    'external-host-template',
+  ]);
+  splitSubjectAltNames(values.dns ?? [], '--dns');
   const names = [...(values.dns ?? [])];
   const cluster = values.statefulset;
   // For a client, --statefulset only names the Secret: client certificates carry no DNS names.
@@ -179,7 +194,14 @@ async function issue(args: string[]): Promise<number> {
     });
     names.push(...sans.dns, ...sans.ip);
   }
-  const commonName = values.name ?? (kind === 'broker' ? (cluster ?? names[0]) : undefined);
+  const [commonName, commonNameFrom] =
+    values.name !== undefined
+      ? [values.name, '--name']
+      : kind === 'client'
+        ? [undefined, '']
+        : cluster !== undefined
+          ? [cluster, '--statefulset (the common name without --name)']
+          : [names[0], '--dns (the first is the common name without --name)'];
   if (commonName === undefined) {
     throw new WardenError(
       'KW_USAGE',
@@ -188,6 +210,7 @@ async function issue(args: string[]): Promise<number> {
         : '--name is required for a client',
     );
   }
+  checkCommonName(commonName, commonNameFrom);
   const target = chooseOutput(values, {
     name:
       cluster === undefined
@@ -384,6 +407,21 @@ function optionalNumbers(values: { days?: string; bits?: string }): {
     // issueMaterial and createCa check the size against the supported ones.
     ...(values.bits === undefined ? {} : { bits: integer(values.bits, '--bits') as RsaBits }),
   };
+}
+
+/**
+ * Flags whose values end up in a certificate's subject or names, checked before any key is
+ * generated so the error names the flag; the syntax of the names they make is checked where the
+ * names are made.
+ */
+function checkNameFlags(values: Record<string, unknown>, flags: string[]): void {
+  for (const flag of flags) {
+    const value = values[flag];
+    const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+    for (const text of texts as string[]) {
+      checkPrintable(text, `--${flag}`, 'a name in a certificate');
+    }
+  }
 }
 
 function exactlyOne(values: Record<string, unknown>, options: string[]): void {

@@ -18,8 +18,8 @@ import { AdmissionServer } from '../server/admission-server';
 import { admissionHandlers, createApp, probeHandlers, type AppDependencies } from '../server/app';
 import { createMetrics, type AdmissionMetrics } from '../server/metrics';
 import { PolicyStore } from '../server/policy-store';
-import { writeSelfSigned } from '../server/self-signed';
-import { readPair, watchPair } from '../server/serving-certificate';
+import { createSelfSigned, writeCaCertificate } from '../server/self-signed';
+import { readPair, watchPair, type CertificatePair } from '../server/serving-certificate';
 import { parseCommandArgs } from './parse-args';
 
 export const HELP = `usage: kafka-warden serve [options]
@@ -30,7 +30,8 @@ GET /healthz, /readyz and /metrics.
   --port N                 listen port (default 8443; KAFKA_WARDEN_PORT)
   --host ADDR              listen address (default 0.0.0.0)
   --tls-cert F --tls-key F serving certificate and key, re-read when the files change; without
-                           them a self-signed pair is generated and its CA's path printed
+                           them a self-signed pair is generated (its key kept in memory only)
+                           and its CA certificate's path printed
   --policy F               platform policy (YAML); re-read on change, last valid kept
   --config F               injection configuration (as for render)
   --mutate-statefulsets    also inject into StatefulSet pod templates, not only Pods
@@ -88,6 +89,10 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const port = integer(values.port ?? process.env.KAFKA_WARDEN_PORT ?? '8443', '--port');
+  if (port > 65535) {
+    throw new WardenError('KW_USAGE', `--port must be 0 to 65535, got ${port}`);
+  }
+  const host = values.host ?? '0.0.0.0';
   const shutdownDelayMs = integer(values['shutdown-delay'] ?? '5000', '--shutdown-delay');
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     throw new WardenError('KW_USAGE', '--tls-cert and --tls-key go together');
@@ -100,6 +105,11 @@ export async function run(args: string[]): Promise<number> {
 
   const config = values.config ? loadConfigFile(values.config) : resolveConfig();
   const policies = new PolicyStore(values.policy, logger);
+  const certFile = values['tls-cert'];
+  const keyFile = values['tls-key'];
+  // Before anything starts in the background: files that will not serve are the user's to fix.
+  const certificate =
+    certFile && keyFile ? readPair(certFile, keyFile) : await selfSignedCertificate();
   const planSource = values['no-kube']
     ? NO_PLAN_SOURCE
     : await kubePlanSourceOrNone(values.kubeconfig, logger);
@@ -125,18 +135,6 @@ export async function run(args: string[]): Promise<number> {
       )
     : undefined;
 
-  let certFile = values['tls-cert'];
-  let keyFile = values['tls-key'];
-  if (!certFile || !keyFile) {
-    const generated = await writeSelfSigned(['localhost', '127.0.0.1']);
-    ({ certFile, keyFile } = generated);
-    // Throw-away material: gone with the process (also on SIGTERM/SIGINT, after the drain).
-    process.once('exit', () => rmSync(generated.dir, { recursive: true, force: true }));
-    process.stderr.write(
-      `kafka-warden serve: no --tls-cert given; generated a self-signed certificate, CA at ${generated.caFile}\n`,
-    );
-  }
-
   let draining = false;
   const dependencies: AppDependencies = {
     logger,
@@ -160,30 +158,36 @@ export async function run(args: string[]): Promise<number> {
     app: createApp(dependencies),
     admission: admissionHandlers(dependencies),
     probes: probeHandlers(dependencies),
-    certificate: readPair(certFile, keyFile),
-    host: values.host ?? '0.0.0.0',
+    certificate,
+    host,
     port,
     shutdownDelayMs,
     shutdownTimeoutMs: 25_000,
   });
-  const certificates = watchPair(
-    certFile,
-    keyFile,
-    (pair) => {
-      server.replaceCertificate(pair);
-      logger.info({ cert: certFile }, 'serving certificate reloaded');
-    },
-    (error) =>
-      logger.warn(
-        { cert: certFile, error: error.message },
-        'serving certificate not reloaded; keeping the current one',
-      ),
-  );
+  // A self-signed pair never changes: there is nothing to watch.
+  const certificates =
+    certFile && keyFile
+      ? watchPair(
+          certFile,
+          keyFile,
+          (pair) => {
+            server.replaceCertificate(pair);
+            logger.info({ cert: certFile }, 'serving certificate reloaded');
+          },
+          (error) =>
+            logger.warn(
+              { cert: certFile, error: error.message },
+              'serving certificate not reloaded; keeping the current one',
+            ),
+        )
+      : { stop: () => undefined };
   const stopPolicyWatch = policies.watch();
   const address = await server.listen().catch(async (error: unknown) => {
+    certificates.stop();
+    stopPolicyWatch();
     await issuer?.stop();
     await clusterState?.close();
-    throw error;
+    throw listenError(error, host, port);
   });
   logger.info(
     {
@@ -211,6 +215,20 @@ export async function run(args: string[]): Promise<number> {
   stopPolicyWatch();
   logger.info('stopped');
   return 0;
+}
+
+/**
+ * A throw-away pair whose key stays in this process's memory; only the CA certificate, for clients,
+ * is written, to a directory removed on exit (also after SIGTERM/SIGINT and the drain).
+ */
+async function selfSignedCertificate(): Promise<CertificatePair> {
+  const { caPem, pair } = await createSelfSigned(['localhost', '127.0.0.1']);
+  const written = writeCaCertificate(caPem);
+  process.once('exit', () => rmSync(written.dir, { recursive: true, force: true }));
+  process.stderr.write(
+    `kafka-warden serve: no --tls-cert given; generated a self-signed certificate, CA at ${written.caFile}\n`,
+  );
+  return pair;
 }
 
 export interface LiveCheckOptions {
@@ -291,6 +309,25 @@ async function startClusterStateProbe(
     onQuestion: (question, outcome, seconds) =>
       metrics.clusterChecks.observe({ question, outcome }, seconds),
   });
+}
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is in use (another process listens there)',
+  EACCES: 'permission denied (a port below 1024 needs privileges)',
+  EADDRNOTAVAIL: 'this machine has no such address',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve (yet)',
+};
+
+/** A failure to listen is the user's address or the machine's state, not a bug: one line. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined) return error;
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new WardenError(
+    'KW_SERVE_LISTEN',
+    `cannot listen on ${address}: ${LISTEN_FAILURES[code] ?? 'the system refused'} (${code}); choose another --host or --port`,
+  );
 }
 
 function integer(text: string, flag: string): number {

@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   KW_TLS_CA:
     'the CA cannot sign: not a CA, key mismatch, not an RSA key, encrypted, or not valid now',
   KW_TLS_OUTPUT:
-    'TLS material cannot be written: a file exists (no --force) or the directory is not writable',
+    'TLS material cannot be written: a file exists (no --force), or the directory cannot be created or written',
   KW_POLICY_INVALID: 'the policy does not match its schema',
   KW_POLICY_READ: 'the policy file cannot be read',
   KW_INPUT_READ: 'a manifest file given to kafka-warden check cannot be read',
@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   KW_KAFKA_REQUEST:
     'Kafka answered a request with an error (an ACL, a missing topic, a broker error)',
   KW_PLAN_IMPOSSIBLE: 'no reassignment plan fits: a replication factor exceeds the broker count',
+  KW_SERVE_LISTEN:
+    'serve cannot listen on its address: in use, not permitted, or not an address of this machine',
   KW_USAGE: 'the command line is not valid',
 } as const;
 

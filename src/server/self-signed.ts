@@ -1,6 +1,10 @@
 /**
  * A throw-away CA and serving certificate for `kafka-warden serve` without certificate flags (local
  * use and tests). Keys come from Node's asynchronous generator, so start-up does not block.
+ *
+ * Neither key is ever written: the CA's is dropped once it has signed, and the serving key lives
+ * only in the server's TLS context, so no crash, signal or SIGKILL can leave a private key behind.
+ * Only the CA certificate, which clients need in order to trust the server, goes to a file.
  */
 import { generateKeyPair, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,14 +12,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
+import type { CertificatePair } from './serving-certificate';
 
 const generate = promisify(generateKeyPair);
 
-export interface SelfSignedFiles {
-  dir: string;
-  caFile: string;
-  certFile: string;
-  keyFile: string;
+export interface SelfSigned {
+  /** The CA certificate (PEM): what a client trusts. */
+  caPem: string;
+  /** The serving certificate followed by the CA's, and the serving key (PEM). */
+  pair: CertificatePair;
 }
 
 async function rsaKey(): Promise<forge.pki.rsa.PrivateKey> {
@@ -46,7 +51,7 @@ function certificate(
   return cert;
 }
 
-export async function writeSelfSigned(hosts: string[], days = 30): Promise<SelfSignedFiles> {
+export async function createSelfSigned(hosts: string[], days = 30): Promise<SelfSigned> {
   const [caKey, serverKey] = await Promise.all([rsaKey(), rsaKey()]);
   // A unique name: clients pick the issuer by name, and two throw-away CAs may be trusted at once.
   const caName = `kafka-warden self-signed CA ${randomBytes(4).toString('hex')}`;
@@ -76,18 +81,20 @@ export async function writeSelfSigned(hosts: string[], days = 30): Promise<SelfS
     ],
     days,
   );
-  const dir = mkdtempSync(path.join(tmpdir(), 'kafka-warden-serving-'));
-  const files = {
-    dir,
-    caFile: path.join(dir, 'ca.crt'),
-    certFile: path.join(dir, 'tls.crt'),
-    keyFile: path.join(dir, 'tls.key'),
+  const caPem = forge.pki.certificateToPem(ca);
+  return {
+    caPem,
+    pair: {
+      cert: Buffer.from(forge.pki.certificateToPem(server) + caPem),
+      key: Buffer.from(forge.pki.privateKeyToPem(serverKey)),
+    },
   };
-  writeFileSync(files.caFile, forge.pki.certificateToPem(ca));
-  writeFileSync(
-    files.certFile,
-    forge.pki.certificateToPem(server) + forge.pki.certificateToPem(ca),
-  );
-  writeFileSync(files.keyFile, forge.pki.privateKeyToPem(serverKey), { mode: 0o600 });
-  return files;
+}
+
+/** The CA certificate as `<new private temp dir>/ca.crt`; the caller removes the directory. */
+export function writeCaCertificate(caPem: string): { dir: string; caFile: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kafka-warden-serving-'));
+  const caFile = path.join(dir, 'ca.crt');
+  writeFileSync(caFile, caPem);
+  return { dir, caFile };
 }

@@ -6,19 +6,66 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { WardenError } from '../core/errors';
 
-export const TLS_OPTIONS: SecureContextOptions = { minVersion: 'TLSv1.2' };
+/**
+ * TLS 1.3's suites, Node's defaults, unchanged: all of them have forward secrecy and AEAD. Listed
+ * because `ciphers` sets the TLS 1.3 suites too.
+ */
+const TLS13_SUITES = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+];
+
+/**
+ * TLS 1.2 only with forward secrecy (ECDHE) and an AEAD cipher. Node's default list also accepts
+ * RSA key exchange and CBC suites (AES128-SHA): a recorded session could then be decrypted by
+ * whoever later obtains the serving key. ECDSA suites are for a user's ECDSA certificate.
+ */
+const TLS12_SUITES = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+];
+
+export const TLS_OPTIONS: SecureContextOptions = {
+  minVersion: 'TLSv1.2',
+  ciphers: [...TLS13_SUITES, ...TLS12_SUITES].join(':'),
+};
 
 export interface CertificatePair {
   cert: Buffer;
   key: Buffer;
 }
 
+/** The pair in two files, checked: a WardenError names the files when it would not serve. */
 export function readPair(certFile: string, keyFile: string): CertificatePair {
-  const pair = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-  // Throws when the key does not match the certificate or either does not parse.
-  createSecureContext({ ...TLS_OPTIONS, ...pair });
+  const pair = { cert: readServingFile(certFile), key: readServingFile(keyFile) };
+  try {
+    // Throws when the key does not match the certificate or either does not parse.
+    createSecureContext({ ...TLS_OPTIONS, ...pair });
+  } catch (error) {
+    throw new WardenError(
+      'KW_TLS_INPUT',
+      `${certFile}, ${keyFile}: not a certificate and its key (${(error as Error).message})`,
+    );
+  }
   return pair;
+}
+
+function readServingFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new WardenError(
+      'KW_TLS_INPUT',
+      `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
 }
 
 export interface CertificateWatcher {

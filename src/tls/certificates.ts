@@ -93,13 +93,44 @@ export function issueLeafCertificate(options: {
   return cert;
 }
 
-export function checkCommonName(commonName: string): void {
+/**
+ * A subject attribute (CN, OU) as kafka-warden can write it: 1 to 64 characters of printable ASCII.
+ * forge encodes the attributes as PrintableString from a byte string, so a character beyond ASCII
+ * corrupts the certificate; a control character (a newline) would end up in Kafka's principal name,
+ * its ACLs and every log line that shows it. `source` names where the value came from (a flag).
+ */
+export function checkCommonName(commonName: string, source = 'the common name'): void {
+  checkPrintable(commonName, source, 'a certificate subject');
   if (commonName.length === 0 || commonName.length > MAX_COMMON_NAME) {
     throw new WardenError(
       'KW_TLS_INPUT',
-      `the common name "${commonName}" must have 1 to ${MAX_COMMON_NAME} characters`,
+      `${source}: ${quoted(commonName)} has ${commonName.length} characters; a common name has 1 to ${MAX_COMMON_NAME} (X.520 ub-common-name)`,
     );
   }
+}
+
+/** Refuses anything but printable ASCII (U+0020 to U+007E), naming the first other character. */
+export function checkPrintable(value: string, source: string, what: string): void {
+  const other = /[^\x20-\x7e]/u.exec(value)?.[0];
+  if (other === undefined) return;
+  const code = `U+${(other.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const kind = /[\p{Cc}\p{Cf}]/u.test(other) ? 'a control character' : 'a character beyond ASCII';
+  throw new WardenError(
+    'KW_TLS_INPUT',
+    `${source}: ${quoted(value)} holds ${kind} (${code}); ${what} takes printable ASCII only`,
+  );
+}
+
+/**
+ * A value for an error message: on one line, safe for a terminal (every character beyond printable
+ * ASCII escaped) and cut short when long.
+ */
+export function quoted(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 80)}...` : value;
+  return JSON.stringify(cut).replace(
+    /[^\x20-\x7e]/gu,
+    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
+  );
 }
 
 function baseCertificate(
@@ -109,7 +140,7 @@ function baseCertificate(
   organizationalUnit?: string,
 ): forge.pki.Certificate {
   checkCommonName(commonName);
-  if (organizationalUnit !== undefined) checkCommonName(organizationalUnit);
+  if (organizationalUnit !== undefined) checkCommonName(organizationalUnit, 'the subject OU');
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();

@@ -1,9 +1,27 @@
 /**
  * The only file system access of src/tls: CA directories, material directories and manifests.
  * Everything secret is written 0600 in a 0700 directory, and nothing is overwritten unless asked:
- * a replaced CA key cannot be recovered.
+ * a replaced CA key cannot be recovered. An operation's files are written together or not at all,
+ * and never through a symbolic link (writeFiles).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { SECRET_KEYS } from '../core/tls-wiring';
 import { WardenError } from '../core/errors';
@@ -109,35 +127,214 @@ export function readInspectInput(target: string): InspectInput {
   return { kind: 'secret', manifest: readManifest(target), source: target };
 }
 
-/** Refuses before writing anything when a file exists and `force` is off. */
-function writeFiles(
-  dir: string,
-  files: [string, Buffer | string, number][],
-  force: boolean,
-): string[] {
+/** One file of an operation: its name in the directory, its content and its mode. */
+type OutputFile = [name: string, data: Buffer | string, mode: number];
+
+/**
+ * Every file of one operation, or none of them: a CA certificate without its key, or a keystore
+ * beside the previous material's passwords, is worse than no output. Each file is written aside
+ * (a temporary file in the same directory) and all are renamed into place only once all were
+ * written; a rename that still fails puts the previous files back.
+ *
+ * Nothing is written through a symbolic link, even with `force`: a link planted where a key goes
+ * would send the key wherever it points. A temporary file is created new (O_EXCL), so the rename
+ * replaces the name, never the content of another file.
+ */
+function writeFiles(dir: string, files: OutputFile[], force: boolean): string[] {
   const targets = files.map(([name]) => path.join(dir, name));
-  const existing = targets.filter((file) => existsSync(file));
+  const existing = targets.filter(isReplaceableFile);
   if (!force && existing.length > 0) {
     throw new WardenError(
       'KW_TLS_OUTPUT',
       `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; choose another --out-dir or pass --force`,
     );
   }
+  createDirectory(dir);
+  const staged = stageFiles(dir, files);
+  moveIntoPlace(dir, staged);
+  return targets;
+}
+
+function outputError(file: string, what: string, error: unknown): WardenError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  return new WardenError('KW_TLS_OUTPUT', `${file}: ${what} (${code})`);
+}
+
+/** Whether `file` exists; refuses anything kafka-warden must not replace. */
+function isReplaceableFile(file: string): boolean {
+  let stat;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (const [name, data, mode] of files) {
-      const file = path.join(dir, name);
-      writeFileSync(file, data, { mode });
-      // `mode` applies only to a file being created; an overwritten one keeps its old bits.
-      chmodSync(file, mode);
-    }
+    stat = lstatSync(file);
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: a parent is a file, which creating the directory reports.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw outputError(file, 'cannot be checked', error);
+  }
+  if (stat.isSymbolicLink()) {
     throw new WardenError(
       'KW_TLS_OUTPUT',
-      `${dir}: cannot write (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      `${file}: is a symbolic link; kafka-warden does not write through links (remove it or choose another --out-dir)`,
     );
   }
-  return targets;
+  if (!stat.isFile()) {
+    throw new WardenError(
+      'KW_TLS_OUTPUT',
+      `${file}: exists and is not a regular file; choose another --out-dir`,
+    );
+  }
+  return true;
+}
+
+/**
+ * `dir` and its missing parents, 0700. Not `mkdirSync(…, { recursive: true })`: Node's loops
+ * forever where mkdir fails with ENOENT under a parent that exists (/proc/self/x). Here each
+ * missing directory is created once, from the top, and the first failure is the answer.
+ */
+function createDirectory(dir: string): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!isDirectory(current, dir)) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const directory of missing) {
+    try {
+      mkdirSync(directory, { mode: 0o700 });
+    } catch (error) {
+      const where = directory === path.resolve(dir) ? '' : ` ${directory}`;
+      throw outputError(dir, `cannot create the directory${where}`, error);
+    }
+  }
+}
+
+function isDirectory(candidate: string, dir: string): boolean {
+  let stat;
+  try {
+    stat = statSync(candidate);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: a parent is a file, which the walk up reaches and names.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw outputError(dir, `cannot use ${candidate}`, error);
+  }
+  if (!stat.isDirectory()) {
+    const what = candidate === path.resolve(dir) ? 'a file' : `under ${candidate}, a file`;
+    throw new WardenError('KW_TLS_OUTPUT', `${dir}: ${what}, not a directory`);
+  }
+  return true;
+}
+
+interface StagedFile {
+  name: string;
+  temporary: string;
+  target: string;
+}
+
+const temporaryName = (name: string, purpose: string): string =>
+  `.${name}.${randomBytes(6).toString('hex')}.${purpose}`;
+
+/** Writes every file aside; when one fails, removes those already written. */
+function stageFiles(dir: string, files: OutputFile[]): StagedFile[] {
+  const staged: StagedFile[] = [];
+  let current = '';
+  try {
+    for (const [name, data, mode] of files) {
+      current = name;
+      const temporary = path.join(dir, temporaryName(name, 'new'));
+      const fd = openSync(
+        temporary,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        mode,
+      );
+      staged.push({ name, temporary, target: path.join(dir, name) });
+      try {
+        // The umask may have narrowed `mode` at creation; a public certificate stays 0644.
+        fchmodSync(fd, mode);
+        writeFileSync(fd, data);
+        // Renamed before its data reached the disk, a file can be empty after a crash.
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (error) {
+    removeAll(staged.map((file) => file.temporary));
+    throw outputError(dir, `cannot write ${current}; nothing was changed`, error);
+  }
+  return staged;
+}
+
+function removeAll(files: Iterable<string>): void {
+  for (const file of files) rmSync(file, { force: true });
+}
+
+/** Renames the staged files over their targets; on a failure, puts the previous files back. */
+function moveIntoPlace(dir: string, staged: StagedFile[]): void {
+  const previous = new Map<string, string>();
+  try {
+    for (const file of staged) {
+      // Checked again: the files were written in between, and a link may have appeared.
+      if (!isReplaceableFile(file.target)) continue;
+      const copy = path.join(dir, temporaryName(file.name, 'old'));
+      try {
+        keepCopy(file.target, copy);
+      } catch (error) {
+        throw outputError(file.target, 'cannot keep a copy to restore; nothing was changed', error);
+      }
+      previous.set(file.target, copy);
+    }
+  } catch (error) {
+    removeAll([...staged.map((file) => file.temporary), ...previous.values()]);
+    throw error;
+  }
+  const moved: StagedFile[] = [];
+  for (const file of staged) {
+    try {
+      renameSync(file.temporary, file.target);
+    } catch (error) {
+      const lost = restore(moved, previous);
+      removeAll(staged.map((other) => other.temporary));
+      removeAll([...previous.values()].filter((copy) => !lost.includes(copy)));
+      throw outputError(
+        dir,
+        `cannot move ${file.name} into place; ${
+          lost.length === 0
+            ? 'the previous files are unchanged'
+            : `restore the previous files from ${lost.join(', ')}`
+        }`,
+        error,
+      );
+    }
+    moved.push(file);
+  }
+  removeAll(previous.values());
+}
+
+/** A hard link where the file system has them (nothing copied), else a copy with the same mode. */
+function keepCopy(file: string, copy: string): void {
+  try {
+    linkSync(file, copy);
+  } catch {
+    copyFileSync(file, copy, constants.COPYFILE_EXCL);
+  }
+}
+
+/** Undoes the renames done so far; returns the copies that could not be put back. */
+function restore(moved: StagedFile[], previous: Map<string, string>): string[] {
+  const lost: string[] = [];
+  for (const file of moved) {
+    const copy = previous.get(file.target);
+    try {
+      if (copy === undefined) rmSync(file.target, { force: true });
+      else renameSync(copy, file.target);
+    } catch {
+      if (copy !== undefined) lost.push(copy);
+    }
+  }
+  return lost;
 }
 
 export function writeCaDir(dir: string, pem: CaPem, force: boolean): string[] {

@@ -13,6 +13,8 @@ export {
 } from './ca';
 export {
   certificatesFromPem,
+  checkCommonName,
+  checkPrintable,
   commonNameOf,
   fingerprint,
   type MaterialKind,

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { WardenError } from '../core/errors';
-import type { SubjectAltNames } from './certificates';
+import { checkPrintable, quoted, type SubjectAltNames } from './certificates';
 
 export interface BrokerNames {
   /** The broker StatefulSet's name; pods are `<cluster>-<ordinal>`. */
@@ -66,22 +66,33 @@ export function brokerSubjectAltNames(names: BrokerNames): SubjectAltNames {
 const LABEL = '[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?';
 const DNS_NAME = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`);
 
+/** RFC 1035 §2.3.4: 253 characters in the text form (255 octets on the wire). */
+export const MAX_DNS_NAME = 253;
+
 /**
  * Sorts names into DNS names and IP addresses (an IP is only verified against an IP SAN), checks
- * each, lower-cases DNS names and drops repeats, keeping the first occurrence's position.
+ * each, lower-cases DNS names and drops repeats, keeping the first occurrence's position. A control
+ * character is refused before the surrounding spaces are trimmed: a name read with its newline is
+ * a mistake to report, not to repair.
  */
 export function splitSubjectAltNames(names: string[], source: string): SubjectAltNames {
   const result: SubjectAltNames = { dns: [], ip: [] };
   for (const raw of names) {
+    checkPrintable(raw, source, 'a DNS name or IP address');
     const name = raw.trim().toLowerCase();
     if (isIP(name) !== 0) {
       if (!result.ip.includes(name)) result.ip.push(name);
-    } else if (name.length <= 253 && DNS_NAME.test(name)) {
+    } else if (name.length > MAX_DNS_NAME) {
+      throw new WardenError(
+        'KW_TLS_INPUT',
+        `${source}: ${quoted(raw)} has ${name.length} characters; a DNS name has at most ${MAX_DNS_NAME}`,
+      );
+    } else if (DNS_NAME.test(name)) {
       if (!result.dns.includes(name)) result.dns.push(name);
     } else {
       throw new WardenError(
         'KW_TLS_INPUT',
-        `${source}: "${raw}" is neither a DNS name (RFC 1123 labels, an optional leading "*.") nor an IP address`,
+        `${source}: ${quoted(raw)} is neither a DNS name (RFC 1123 labels of 1 to 63 characters, an optional leading "*.") nor an IP address`,
       );
     }
   }

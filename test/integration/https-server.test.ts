@@ -3,15 +3,15 @@
  * as the floor, the serving certificate replaced under load with no failed request; HTTP/2 beside
  * HTTP/1.1, and a drain under HTTP/2 load that fails no request.
  */
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { Agent, request as httpsRequest } from 'node:https';
 import path from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { AdmissionServer } from '../../src/server/admission-server';
 import { admissionHandlers, probeHandlers } from '../../src/server/app';
 import { readPair, watchPair } from '../../src/server/serving-certificate';
-import { writeSelfSigned, type SelfSignedFiles } from '../../src/server/self-signed';
+import { writeSelfSigned, type SelfSignedFiles } from '../support/serving-files';
 import { mutationApp } from '../support/app';
 import { admissionReview } from '../support/pods';
 
@@ -73,7 +73,10 @@ describe('the admission server over HTTPS', () => {
     });
     port = (await server.listen()).port;
   }, 30_000);
-  afterAll(() => server.drain());
+  afterAll(async () => {
+    await server.drain();
+    for (const { dir } of [first, second]) rmSync(dir, { recursive: true, force: true });
+  });
 
   test('a client that verifies the CA gets an answer; one that does not know the CA is refused', async () => {
     const agent = new Agent({ keepAlive: true });
@@ -102,6 +105,61 @@ describe('the admission server over HTTPS', () => {
       }),
     ).rejects.toThrow();
   });
+
+  /** A bare TLS handshake with the server: the protocol and cipher it settled on. */
+  function handshake(
+    options: ConnectionOptions,
+  ): Promise<{ protocol: string | null; cipher: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect(
+        {
+          host: '127.0.0.1',
+          port,
+          ca: readFileSync(first.caFile),
+          servername: 'localhost',
+          ...options,
+        },
+        () => {
+          resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name });
+          socket.end();
+        },
+      );
+      socket.on('error', reject);
+    });
+  }
+
+  test.each([
+    ['AES128-SHA', 'RSA key exchange, CBC'],
+    ['AES256-GCM-SHA384', 'RSA key exchange'],
+    ['ECDHE-RSA-AES128-SHA', 'CBC'],
+    ['ECDHE-RSA-AES256-SHA384', 'CBC'],
+    ['DHE-RSA-AES128-GCM-SHA256', 'finite-field DHE'],
+  ])('TLS 1.2 offering only %s (%s) is refused', async (cipher) => {
+    await expect(handshake({ maxVersion: 'TLSv1.2', ciphers: cipher })).rejects.toThrow(
+      /handshake failure|no shared cipher|no ciphers available/,
+    );
+  });
+
+  test.each([
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ])('TLS 1.2 offering only %s is accepted', async (cipher) => {
+    await expect(handshake({ maxVersion: 'TLSv1.2', ciphers: cipher })).resolves.toEqual({
+      protocol: 'TLSv1.2',
+      cipher,
+    });
+  });
+
+  test.each(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'])(
+    'TLS 1.3 keeps %s',
+    async (cipher) => {
+      await expect(handshake({ minVersion: 'TLSv1.3', ciphers: cipher })).resolves.toEqual({
+        protocol: 'TLSv1.3',
+        cipher,
+      });
+    },
+  );
 
   test('replacing the certificate files under load: no failed request, new connections see the new certificate', async () => {
     const dir = first.dir;
@@ -191,6 +249,7 @@ describe('the admission server over HTTP/2 (what the API server negotiates when 
     files = await writeSelfSigned(['localhost', '127.0.0.1']);
     ca = readFileSync(files.caFile);
   }, 30_000);
+  afterAll(() => rmSync(files.dir, { recursive: true, force: true }));
 
   async function start(): Promise<void> {
     const { app, deps } = mutationApp();

@@ -79,7 +79,7 @@ export function startClusterServe(
       await exited;
       clearTimeout(timer);
     }
-    // serve's self-signed mode leaves its serving key pair in a temp dir: remove it.
+    // A killed serve leaves its self-signed CA certificate's temp dir (never a key): remove it.
     if (caPath) rmSync(path.dirname(caPath), { recursive: true, force: true });
   };
   return new Promise((resolve, reject) => {

@@ -56,7 +56,12 @@ describe('createCa', () => {
   test.each([
     ['a 1024-bit key', { bits: 1024 as 2048 }, /RSA key size must be one of 2048, 3072, 4096/],
     ['zero days', { days: 0 }, /1 to 36500 whole days/],
-    ['an empty name', { commonName: '' }, /must have 1 to 64 characters/],
+    ['an empty name', { commonName: '' }, /"" has 0 characters; a common name has 1 to 64/],
+    [
+      'a name with a newline',
+      { commonName: 'CA\nx' },
+      /^the common name: "CA\\nx" holds a control/,
+    ],
   ])('refuses %s before generating anything', async (_what, options, message) => {
     await expectWardenError(createCa(options), 'KW_TLS_INPUT', message);
   });

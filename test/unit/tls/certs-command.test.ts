@@ -2,6 +2,7 @@
 // nothing secret reaches stdout outside a Secret manifest or any error message.
 import {
   chmodSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -56,6 +57,30 @@ describe('init-ca', () => {
     );
     expect(again.stdout).toMatch(/CA Ops CA, valid until \d{4}-.*SHA-256 [0-9a-f]{64}/);
     expect(again.stdout).not.toContain('PRIVATE KEY');
+  });
+
+  test.each([
+    [
+      'a newline',
+      'Ops CA\nCN=evil',
+      /^--name: "Ops CA\\nCN=evil" holds a control character \(U\+000A\)/,
+    ],
+    ['a NUL', 'Ops\u0000CA', /^--name: "Ops\\u0000CA" holds a control character \(U\+0000\)/],
+    [
+      'a C1 control (U+0085)',
+      'Ops\u0085CA',
+      /^--name: "Ops\\u\{85\}CA" holds a control character \(U\+0085\)/,
+    ],
+    ['a right-to-left override', 'Ops\u202eAC', /holds a control character \(U\+202E\)/],
+    ['65 characters', 'C'.repeat(65), /^--name: "C{65}" has 65 characters/],
+    ['no characters', '', /^--name: "" has 0 characters/],
+  ])('refuses a --name with %s, writing nothing', async (_what, name, message) => {
+    const out = dir(`ca-bad-name-${name.length}-${name.charCodeAt(3)}`);
+    const outcome = await certs('init-ca', '--out-dir', out, '--bits', '2048', '--name', name);
+    expect(outcome.error).toMatchObject({ code: 'KW_TLS_INPUT' });
+    expect(outcome.error?.message).toMatch(message);
+    expect(outcome.error?.message).not.toMatch(/[\n\r]/);
+    expect(existsSync(out)).toBe(false);
   });
 
   test('refuses to overwrite a CA key, naming it, unless --force', async () => {
@@ -187,6 +212,125 @@ describe('issue', () => {
       /"a_b" is neither a DNS name/,
     ],
     [
+      'a --name with a newline',
+      ['--ca-dir', '<ca>', '--kind', 'client', '--name', 'connect\nCN=admin', '--out-dir', 'O'],
+      'KW_TLS_INPUT',
+      /^--name: "connect\\nCN=admin" holds a control character \(U\+000A\); .* printable ASCII only$/,
+    ],
+    [
+      'a --name beyond ASCII, which forge would encode into a corrupt certificate',
+      ['--ca-dir', '<ca>', '--kind', 'client', '--name', 'café', '--out-dir', 'O'],
+      'KW_TLS_INPUT',
+      /^--name: "caf\\u\{e9\}" holds a character beyond ASCII \(U\+00E9\)/,
+    ],
+    [
+      'a --name of 65 characters',
+      ['--ca-dir', '<ca>', '--kind', 'client', '--name', 'c'.repeat(65), '--out-dir', 'O'],
+      'KW_TLS_INPUT',
+      /^--name: "c{65}" has 65 characters; a common name has 1 to 64 \(X\.520 ub-common-name\)$/,
+    ],
+    [
+      'a --dns name read with its newline',
+      ['--ca-dir', '<ca>', '--kind', 'broker', '--dns', 'kafka.example.com\n', '--out-dir', 'O'],
+      'KW_TLS_INPUT',
+      /^--dns: "kafka\.example\.com\\n" holds a control character \(U\+000A\)/,
+    ],
+    [
+      'a --dns name of 254 characters',
+      ['--ca-dir', '<ca>', '--kind', 'broker', '--dns', `${'a.'.repeat(126)}ab`, '--out-dir', 'O'],
+      'KW_TLS_INPUT',
+      /^--dns: "(a\.)+\.\.\." has 254 characters; a DNS name has at most 253$/,
+    ],
+    [
+      'a --dns label of 64 characters',
+      [
+        '--ca-dir',
+        '<ca>',
+        '--kind',
+        'broker',
+        '--dns',
+        `${'a'.repeat(64)}.example.com`,
+        '--out-dir',
+        'O',
+      ],
+      'KW_TLS_INPUT',
+      /^--dns: "a{64}\.example\.com" is neither a DNS name/,
+    ],
+    [
+      'a broker common name from a --dns name over 64 characters',
+      [
+        '--ca-dir',
+        '<ca>',
+        '--kind',
+        'broker',
+        '--dns',
+        `${'a'.repeat(60)}.example.com`,
+        '--out-dir',
+        'O',
+      ],
+      'KW_TLS_INPUT',
+      /^--dns \(the first is the common name without --name\): "a{60}\.example\.com" has 72 characters/,
+    ],
+    [
+      'a --statefulset with an escape sequence',
+      [
+        '--ca-dir',
+        '<ca>',
+        '--kind',
+        'broker',
+        '--statefulset',
+        'kf\u001b[2J',
+        '--namespace',
+        'ns',
+        '--replicas',
+        '1',
+        '--out-dir',
+        'O',
+      ],
+      'KW_TLS_INPUT',
+      /^--statefulset: "kf\\u001b\[2J" holds a control character \(U\+001B\)/,
+    ],
+    [
+      'a --namespace with a tab',
+      [
+        '--ca-dir',
+        '<ca>',
+        '--kind',
+        'broker',
+        '--statefulset',
+        'kf',
+        '--namespace',
+        'n\ts',
+        '--replicas',
+        '1',
+        '--out-dir',
+        'O',
+      ],
+      'KW_TLS_INPUT',
+      /^--namespace: "n\\ts" holds a control character \(U\+0009\)/,
+    ],
+    [
+      'a --cluster-domain with a carriage return',
+      [
+        '--ca-dir',
+        '<ca>',
+        '--kind',
+        'broker',
+        '--statefulset',
+        'kf',
+        '--namespace',
+        'ns',
+        '--replicas',
+        '1',
+        '--cluster-domain',
+        'cluster.local\r',
+        '--out-dir',
+        'O',
+      ],
+      'KW_TLS_INPUT',
+      /^--cluster-domain: "cluster\.local\\r" holds a control character \(U\+000D\)/,
+    ],
+    [
       'both --out-dir and --secret',
       ['--ca-dir', '<ca>', '--kind', 'client', '--name', 'c', '--out-dir', 'O', '--secret'],
       'KW_USAGE',
@@ -205,7 +349,11 @@ describe('issue', () => {
       /password/,
     ],
   ])('refuses %s', async (_what, args, code, message) => {
-    const outcome = await certs('issue', ...args.map((a) => (a === '<ca>' ? caDir : a)));
+    // "O" under the test's directory: were a refusal to fail, nothing lands in the working tree.
+    const outcome = await certs(
+      'issue',
+      ...args.map((a) => (a === '<ca>' ? caDir : a === 'O' ? dir('O') : a)),
+    );
     expect(outcome.error).toMatchObject({ code });
     expect(outcome.error?.message).toMatch(message);
   });

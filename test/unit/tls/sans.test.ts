@@ -103,11 +103,38 @@ describe('splitSubjectAltNames', () => {
     ['a URL', 'https://kafka.example.com'],
     ['an unexpanded shell variable', '${HOST_IP}'],
     ['an empty name', ''],
+    ['a label of 64 characters', `${'a'.repeat(64)}.example.com`],
   ])('refuses %s, naming it', async (_what, name) => {
     await expectWardenError(
       () => splitSubjectAltNames([name], '--dns'),
       'KW_TLS_INPUT',
       /^--dns: ".*" is neither/,
+    );
+  });
+
+  test.each([
+    ['a trailing newline (not trimmed away)', 'kafka.example.com\n', 'U+000A'],
+    ['a newline inside', 'kafka\nexample.com', 'U+000A'],
+    ['a NUL', 'kafka.example.com\u0000.evil.com', 'U+0000'],
+    ['a DEL', 'kafka\u007f.example.com', 'U+007F'],
+    ['a zero-width space', 'kafka\u200b.example.com', 'U+200B'],
+  ])('refuses %s, naming the character, on one line', async (_what, name, code) => {
+    const error = await expectWardenError(
+      () => splitSubjectAltNames([name], '--dns'),
+      'KW_TLS_INPUT',
+      /^--dns: ".*" holds a control character \(U\+[0-9A-F]{4}\)/,
+    );
+    expect(error.message).toContain(code);
+    expect(error.message).not.toMatch(/[^\x20-\x7e]/);
+  });
+
+  test('keeps a DNS name to 253 characters', async () => {
+    const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    expect(splitSubjectAltNames([longest], '--dns').dns).toEqual([longest]);
+    await expectWardenError(
+      () => splitSubjectAltNames([`${longest}e`], '--dns'),
+      'KW_TLS_INPUT',
+      /^--dns: ".*" has 254 characters; a DNS name has at most 253$/,
     );
   });
 });
