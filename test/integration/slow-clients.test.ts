@@ -2,32 +2,29 @@
  * Clients that hold the server's resources instead of using them: a body that never ends (HTTP/1.1
  * and HTTP/2), a stream flood. Each gets a bounded answer and the server goes on serving others.
  */
-import { readFileSync } from 'node:fs';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { AdmissionServer } from '../../src/server/admission-server';
 import { admissionHandlers, probeHandlers } from '../../src/server/app';
-import { readPair } from '../../src/server/serving-certificate';
-import { writeSelfSigned, type SelfSignedFiles } from '../../src/server/self-signed';
+import { createSelfSigned } from '../../src/server/self-signed';
 import { mutationApp } from '../support/app';
 
 const BODY_TIMEOUT_MS = 300;
 
-let files: SelfSignedFiles;
 let server: AdmissionServer;
 let port: number;
 let ca: Buffer;
 
 beforeAll(async () => {
-  files = await writeSelfSigned(['localhost', '127.0.0.1']);
-  ca = readFileSync(files.caFile);
+  const { caPem, pair } = await createSelfSigned(['localhost', '127.0.0.1']);
+  ca = Buffer.from(caPem);
   const { app, deps } = mutationApp();
   deps.bodyTimeoutMs = BODY_TIMEOUT_MS;
   server = new AdmissionServer({
     app,
     admission: admissionHandlers(deps),
     probes: probeHandlers(deps),
-    certificate: readPair(files.certFile, files.keyFile),
+    certificate: pair,
     host: '127.0.0.1',
     port: 0,
     shutdownDelayMs: 0,
