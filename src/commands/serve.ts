@@ -2,7 +2,8 @@
  * `kafka-warden serve`: the one place that listens, reads flags and environment, and handles
  * signals. Everything it wires is built and tested on its own (src/server, src/admission).
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import pino from 'pino';
 import type { StatefulSetSource } from '../admission/scale';
 import { validate } from '../admission/validate';
@@ -32,6 +33,8 @@ GET /healthz, /readyz and /metrics.
   --tls-cert F --tls-key F serving certificate and key, re-read when the files change; without
                            them a self-signed pair is generated (its key kept in memory only)
                            and its CA certificate's path printed
+  --client-ca F            PEM CA(s) of the API server's client certificate: /mutate and
+                           /validate then answer only callers it signed (401 otherwise)
   --policy F               platform policy (YAML); re-read on change, last valid kept
   --config F               injection configuration (as for render)
   --mutate-statefulsets    also inject into StatefulSet pod templates, not only Pods
@@ -64,6 +67,7 @@ export async function run(args: string[]): Promise<number> {
     host: { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'client-ca': { type: 'string' },
     policy: { type: 'string' },
     config: { type: 'string' },
     'mutate-statefulsets': { type: 'boolean' },
@@ -110,6 +114,7 @@ export async function run(args: string[]): Promise<number> {
   // Before anything starts in the background: files that will not serve are the user's to fix.
   const certificate =
     certFile && keyFile ? readPair(certFile, keyFile) : await selfSignedCertificate();
+  const clientCa = values['client-ca'] ? readClientCa(values['client-ca']) : undefined;
   const planSource = values['no-kube']
     ? NO_PLAN_SOURCE
     : await kubePlanSourceOrNone(values.kubeconfig, logger);
@@ -159,6 +164,7 @@ export async function run(args: string[]): Promise<number> {
     admission: admissionHandlers(dependencies),
     probes: probeHandlers(dependencies),
     certificate,
+    ...(clientCa ? { clientCa } : {}),
     host,
     port,
     shutdownDelayMs,
@@ -215,6 +221,30 @@ export async function run(args: string[]): Promise<number> {
   stopPolicyWatch();
   logger.info('stopped');
   return 0;
+}
+
+/** The --client-ca file: PEM certificates, each one a CA that node:tls accepts. */
+function readClientCa(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (error) {
+    throw new WardenError(
+      'KW_TLS_INPUT',
+      `--client-ca ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+  try {
+    if (!/-----BEGIN CERTIFICATE-----/.test(pem.toString('latin1')))
+      throw new Error('no PEM certificate');
+    createSecureContext({ ca: pem });
+  } catch (error) {
+    throw new WardenError(
+      'KW_TLS_INPUT',
+      `--client-ca ${file}: not PEM CA certificates (${(error as Error).message})`,
+    );
+  }
+  return pem;
 }
 
 /**

@@ -22,7 +22,8 @@ import {
 } from 'node:http2';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type express from 'express';
-import type { Handler, Webhook } from './admission-handler';
+import { TLSSocket } from 'node:tls';
+import { reject, type Handler, type RequestStream, type Webhook } from './admission-handler';
 import { TLS_OPTIONS, type CertificatePair } from './serving-certificate';
 
 /** Per stream: a whole review up to the 3 MiB body limit flows without waiting. */
@@ -61,6 +62,12 @@ export interface AdmissionServerOptions {
    */
   probes?: Readonly<Record<string, Handler>>;
   certificate: CertificatePair;
+  /**
+   * CA certificates (PEM) that sign the API server's client certificate. When given, POST /mutate
+   * and /validate answer only callers that present a certificate it signed (401 otherwise); the
+   * probes stay open, because the kubelet presents none.
+   */
+  clientCa?: Buffer;
   host: string;
   port: number;
   /** How long to keep serving after a drain starts, for endpoints to stop routing here. */
@@ -81,6 +88,10 @@ export class AdmissionServer {
       {
         ...TLS_OPTIONS,
         ...options.certificate,
+        // Asked for, not required at the handshake: the probes have no certificate to give.
+        ...(options.clientCa
+          ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: false }
+          : {}),
         allowHTTP1: true,
         // HTTP/2's default flow-control window is 64 KiB per stream and per connection: with the
         // API server's admission calls (a Pod review is ~10 KiB) all multiplexed on one connection,
@@ -161,7 +172,20 @@ export class AdmissionServer {
     url: string | undefined,
   ): Handler | undefined {
     if (method !== 'POST') return undefined;
-    return this.options.admission?.[ADMISSION_PATHS[pathOf(url ?? '')] as Webhook];
+    const handler = this.options.admission?.[ADMISSION_PATHS[pathOf(url ?? '')] as Webhook];
+    if (!handler || !this.options.clientCa) return handler;
+    return (req, res) => {
+      if (callerAuthorized(req)) {
+        handler(req, res);
+        return;
+      }
+      req.resume();
+      reject(
+        res,
+        401,
+        'a client certificate signed by the CA given to --client-ca is required (the API server presents it through its AdmissionConfiguration kubeConfigFile; docs/webhook.md)',
+      );
+    };
   }
 
   get isDraining(): boolean {
@@ -180,7 +204,11 @@ export class AdmissionServer {
 
   /** New handshakes use the new pair; connections already open keep theirs. */
   replaceCertificate(pair: CertificatePair): void {
-    this.server.setSecureContext({ ...TLS_OPTIONS, ...pair });
+    this.server.setSecureContext({
+      ...TLS_OPTIONS,
+      ...pair,
+      ...(this.options.clientCa ? { ca: this.options.clientCa } : {}),
+    });
   }
 
   async drain(): Promise<void> {
@@ -213,6 +241,12 @@ export class AdmissionServer {
     }
     if (this.inFlight === 0) for (const socket of this.sockets) socket.destroy();
   }
+}
+
+/** Whether the TLS connection under a request (HTTP/1.1 or HTTP/2) presented a certificate the client CA signed. */
+function callerAuthorized(req: RequestStream): boolean {
+  const socket = (req as { socket?: unknown }).socket;
+  return socket instanceof TLSSocket && socket.authorized;
 }
 
 /** The API server calls `<path>?timeout=10s`: routes match on the path alone. */
