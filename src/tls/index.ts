@@ -32,7 +32,7 @@ export {
 } from './material';
 export { inspectCertificates, inspectMaterial, type MaterialReport } from './inspect';
 export { needsRenewal, type RenewalDecision, type RenewalReason } from './renewal';
-export { brokerSubjectAltNames, splitSubjectAltNames, type BrokerNames } from './sans';
+export { brokerSubjectAltNames, MAX_BROKERS, splitSubjectAltNames, type BrokerNames } from './sans';
 export {
   ANNOTATIONS,
   contentHash,
