@@ -92,7 +92,7 @@ export function clientRequestFor(
     return {
       ok: false,
       cluster: clusterKey,
-      problem: `no Kafka broker StatefulSet ${clusterKey} with TLS in the namespaces the issuer covers`,
+      problem: `no Kafka broker StatefulSet ${clusterKey} with TLS that the issuer signs for (--issuer-clusters, in the namespaces it covers)`,
     };
   }
   if (cluster.namespace !== namespace && !consents(broker, namespace)) {
