@@ -41,7 +41,7 @@ GET /healthz, /readyz and /metrics.
                            the background (docs/tls.md)
   --ca-secret NS/NAME      the issuer's CA: a Secret with tls.crt and tls.key
   --issuer-clusters L      comma-separated NAMESPACE/STATEFULSET: the only broker StatefulSets the
-                           issuer signs for (required; each StatefulSet name once)
+                           issuer signs for (required)
   --issuer-external-cluster NS/STS   the one of them whose broker certificate also names the
                            external hosts (listeners.external.hostTemplate); default none
   --issuer-interval S      seconds between full issuer passes besides the watch (default 10)

@@ -2,19 +2,20 @@
  * Which broker StatefulSets the Secret issuer may sign for (docs/tls.md, "Who can obtain what"):
  * only those the platform named, `--issuer-clusters NAMESPACE/STATEFULSET,…` (the chart's
  * `secretIssuer.clusters`). Looking like Kafka is not enough: whoever may create a StatefulSet in a
- * covered namespace could otherwise obtain a certificate from the platform CA for any principal and
- * any name.
+ * covered namespace could otherwise obtain certificates from the platform CA, for broker names
+ * clients trust and a principal ACLs may grant.
  *
- * The broker principal is `CN=<StatefulSet name>` with no namespace in it, so two named clusters
- * must not share a name (one would hold the other's principal), nor may one be named like another's
- * components (`CN=<sts>-client`). The list is checked for both when serve starts: unique principals
- * by construction, not by whichever StatefulSet the issuer happened to see first.
+ * The principals are `CN=<sts>.<namespace>` and `CN=<sts>-client.<namespace>` (src/tls/principals.ts),
+ * so a named cluster can only ever hold its own, whatever other namespaces call their StatefulSets.
+ * One pair in one namespace would still share one: `X`'s components and the brokers of `X-client`.
+ * The list is checked for that when serve starts.
  *
  * External host names (`listeners.external.hostTemplate`) are the same for every cluster the
  * configuration applies to (the template knows only `{id}`), so at most one named cluster
  * (`--issuer-external-cluster`) has them in its broker certificate.
  */
 import { WardenError } from '../core/errors';
+import { componentsCommonName } from '../tls/principals';
 
 export interface IssuerAuthorisation {
   /** `<namespace>/<name>` of each broker StatefulSet the issuer may issue for. */
@@ -53,7 +54,7 @@ function parseEntry(text: string, flag: string): { namespace: string; name: stri
   return { namespace, name };
 }
 
-/** The authorisation serve runs with; a list that could hand out one principal twice is refused. */
+/** The authorisation serve runs with; a list that would hand out one principal twice is refused. */
 export function parseAuthorisation(flags: AuthorisationFlags): IssuerAuthorisation {
   const entries = (flags.clusters ?? '')
     .split(',')
@@ -67,26 +68,15 @@ export function parseAuthorisation(flags: AuthorisationFlags): IssuerAuthorisati
         'may issue for (docs/tls.md, "Who can obtain what")',
     );
   }
-  const namespaceOf = new Map<string, string>();
+  const clusters = new Set(entries.map(({ namespace, name }) => clusterKey(namespace, name)));
   for (const { namespace, name } of entries) {
-    const other = namespaceOf.get(name);
-    if (other !== undefined && other !== namespace) {
+    const principal = componentsCommonName(name, namespace);
+    const sharing = clusterKey(namespace, `${name}-client`);
+    if (clusters.has(sharing)) {
       throw new WardenError(
         'KW_USAGE',
-        `--issuer-clusters names ${name} in namespaces ${other} and ${namespace}: both would be ` +
-          `the principal CN=${name}. Name each Kafka cluster once`,
-      );
-    }
-    namespaceOf.set(name, namespace);
-  }
-  for (const { namespace, name } of entries) {
-    const base = name.endsWith('-client') ? name.slice(0, -'-client'.length) : undefined;
-    const owner = base === undefined ? undefined : namespaceOf.get(base);
-    if (owner !== undefined) {
-      throw new WardenError(
-        'KW_USAGE',
-        `--issuer-clusters names ${clusterKey(namespace, name)}, whose brokers would be the ` +
-          `principal CN=${name} of the components of ${clusterKey(owner, base as string)}`,
+        `--issuer-clusters names ${sharing}, whose brokers would share the principal ` +
+          `CN=${principal} with the components of ${clusterKey(namespace, name)}`,
       );
     }
   }
@@ -99,7 +89,6 @@ export function parseAuthorisation(flags: AuthorisationFlags): IssuerAuthorisati
         `--issuer-namespaces does not cover namespace ${uncovered.namespace}`,
     );
   }
-  const clusters = new Set(entries.map(({ namespace, name }) => clusterKey(namespace, name)));
   let externalCluster: string | null = null;
   if (flags.externalCluster?.trim()) {
     const { namespace, name } = parseEntry(

@@ -12,6 +12,7 @@ import {
   type MaterialKind,
   type SubjectAltNames,
 } from '../tls';
+import { brokerCommonName, componentsCommonName } from '../tls/principals';
 import { clusterKey, type IssuerAuthorisation } from './issuer-authorisation';
 
 export interface SecretTarget {
@@ -21,8 +22,8 @@ export interface SecretTarget {
   /** The broker StatefulSet's name (`{cluster}` in the Secret name templates). */
   cluster: string;
   /**
-   * Subject CN: the StatefulSet's name for brokers (Kafka's principal `CN=<sts>`), unique because
-   * the authorisation names each cluster once.
+   * Subject CN (src/tls/principals.ts): `<sts>.<namespace>` for the brokers,
+   * `<sts>-client.<namespace>` for the chart's other components.
    */
   commonName: string;
   /** Names the certificate must carry: every DNS form of every broker and Service; none for clients. */
@@ -30,11 +31,6 @@ export interface SecretTarget {
 }
 
 export const CLUSTER_LABEL = 'kafka-warden.io/cluster';
-
-/** The client certificate's CN: the principal the chart's other components connect as. */
-export function clientCommonName(cluster: string): string {
-  return `${cluster}-client`;
-}
 
 /** What the issuer does with one StatefulSet (issuer-authorisation.ts says who may have what). */
 export type StatefulSetVerdict =
@@ -130,7 +126,7 @@ export function verdictForStatefulSet(
         name: secretNameFor(config.tls.brokerSecretName, name),
         kind: 'broker',
         cluster: name,
-        commonName: name,
+        commonName: brokerCommonName(name, namespace),
         subjectAltNames: [...sans.dns, ...sans.ip],
       },
       {
@@ -138,7 +134,7 @@ export function verdictForStatefulSet(
         name: secretNameFor(config.tls.clientSecretName, name),
         kind: 'client',
         cluster: name,
-        commonName: clientCommonName(name),
+        commonName: componentsCommonName(name, namespace),
         subjectAltNames: [],
       },
     ],

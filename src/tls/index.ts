@@ -31,6 +31,7 @@ export {
   type RotateOptions,
 } from './material';
 export { inspectCertificates, inspectMaterial, type MaterialReport } from './inspect';
+export { brokerCommonName, componentsCommonName } from './principals';
 export { needsRenewal, type RenewalDecision, type RenewalReason } from './renewal';
 export { brokerSubjectAltNames, MAX_BROKERS, splitSubjectAltNames, type BrokerNames } from './sans';
 export {

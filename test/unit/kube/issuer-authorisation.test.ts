@@ -1,6 +1,6 @@
 /**
- * The issuer's authorisation as serve reads it from its flags: the list names each cluster once,
- * and no list can hand one principal to two StatefulSets.
+ * The issuer's authorisation as serve reads it from its flags: the StatefulSets the platform names,
+ * and never a list that would hand one principal to two of them.
  */
 import {
   parseAuthorisation,
@@ -31,6 +31,16 @@ describe('parseAuthorisation', () => {
     });
   });
 
+  test('one StatefulSet name in several namespaces: the principals differ by namespace', () => {
+    expect(
+      parseAuthorisation(flags({ clusters: 'kafka/kafka-cp-kafka,team-a/kafka-cp-kafka' }))
+        .clusters,
+    ).toEqual(new Set(['kafka/kafka-cp-kafka', 'team-a/kafka-cp-kafka']));
+    expect(
+      parseAuthorisation(flags({ clusters: 'kafka/my-cp,team-a/my-cp-client' })).clusters.size,
+    ).toBe(2);
+  });
+
   test('no external cluster unless one is named', () => {
     expect(parseAuthorisation(flags({ clusters: 'kafka/k' })).externalCluster).toBeNull();
   });
@@ -43,14 +53,9 @@ describe('parseAuthorisation', () => {
     ['three parts', { clusters: 'a/b/c' }, /"a\/b\/c" is not NAMESPACE\//],
     ['an upper-case namespace', { clusters: 'Kafka/k' }, /is not NAMESPACE\//],
     [
-      'one StatefulSet name in two namespaces: two clusters, one principal',
-      { clusters: 'kafka/my-cp-cp-kafka,team-a/my-cp-cp-kafka' },
-      /my-cp-cp-kafka in namespaces kafka and team-a: both would be the principal CN=my-cp-cp-kafka/,
-    ],
-    [
-      "brokers named like another cluster's components",
-      { clusters: 'kafka/my-cp,team-a/my-cp-client' },
-      /team-a\/my-cp-client, whose brokers would be the principal CN=my-cp-client of the components of kafka\/my-cp/,
+      'brokers named like the components of another cluster in their namespace',
+      { clusters: 'kafka/my-cp,kafka/my-cp-client' },
+      /kafka\/my-cp-client, whose brokers would share the principal CN=my-cp-client.kafka with the components of kafka\/my-cp/,
     ],
     [
       'a cluster in a namespace the issuer does not cover',

@@ -23,7 +23,10 @@ import {
 } from './fake-kube';
 import { resolveConfig } from '../../../src/core/config';
 import { CLIENT_REQUEST_LABEL, KAFKA_CLUSTER_ANNOTATION } from '../../../src/kube/client-requests';
-import { certificatesFromPem, fingerprint } from '../../../src/tls';
+import { certificatesFromPem, commonNameOf, filesFromSecret, fingerprint } from '../../../src/tls';
+import { organizationalUnitOf } from '../../../src/tls/certificates';
+import { passwordsFromFiles } from '../../../src/tls/passwords';
+import { decodeKeystore } from '../../../src/tls/pkcs12';
 
 test('a broker StatefulSet without Secrets gets both, created with POST; the next pass writes nothing', async () => {
   const api = await cluster();
@@ -170,6 +173,29 @@ describe('only the StatefulSets the platform named', () => {
     // Logged once, not every pass.
     await issuer(api).reconcile();
     expect(api.writes).toHaveLength(2);
+  }, 30_000);
+
+  /** The subject of the certificate in a Secret's keystore, as Kafka names the principal. */
+  const principalOf = (api: FakeApi, path: string) => {
+    const files = filesFromSecret(api.objects.get(path), path);
+    const { keystore } = passwordsFromFiles(files, path);
+    const [leaf] = decodeKeystore(files['kafka.keystore.p12'] as Buffer, keystore, path).chain;
+    return { cn: commonNameOf(leaf!), ou: organizationalUnitOf(leaf!) };
+  };
+
+  test('one StatefulSet name named in two namespaces: two principals, each with its namespace', async () => {
+    const api = await cluster();
+    api.put(stsPath('team-a', 'my-cp-cp-kafka'), brokerStatefulSet(3, 'my-cp-cp-kafka', 'team-a'));
+    await issuer(api, named(`${NS}/my-cp-cp-kafka`, 'team-a/my-cp-cp-kafka')).reconcile();
+    expect(principalOf(api, BROKER)).toEqual({ cn: 'my-cp-cp-kafka.kafka', ou: null });
+    expect(principalOf(api, CLIENT)).toEqual({ cn: 'my-cp-cp-kafka-client.kafka', ou: null });
+    expect(principalOf(api, secretPath('team-a', 'my-cp-cp-kafka-broker-tls'))).toEqual({
+      cn: 'my-cp-cp-kafka.team-a',
+      ou: null,
+    });
+    expect(principalOf(api, secretPath('team-a', 'my-cp-cp-kafka-client-tls')).cn).toBe(
+      'my-cp-cp-kafka-client.team-a',
+    );
   }, 30_000);
 
   test('a cluster the platform named in another namespace gets its Secrets, with its own names', async () => {
