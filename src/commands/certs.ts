@@ -9,6 +9,7 @@ import { WardenError } from '../core/errors';
 import { dumpYaml11 } from '../postrender/yaml11';
 import {
   brokerJaasFile,
+  brokerCommonName,
   brokerSubjectAltNames,
   caPemFromSecret,
   clientJaasProperties,
@@ -56,7 +57,8 @@ export const HELP = `usage: kafka-warden certs <subcommand> [options]
            [--statefulset STS --namespace NS --replicas N [--headless-service SVC]
             [--client-service SVC]... [--external-host-template T] [--cluster-domain D] [--wildcard]]
            OUTPUT
-           --statefulset adds every DNS form of the brokers and Services to the names.
+           --statefulset adds every DNS form of the brokers and Services to the names, and
+           makes a broker's CN (its Kafka principal) STS.NS unless --name is given.
 
   inspect  PATH   a material directory, a .p12 store (its directory gives the passwords),
                   a Secret manifest, or a PEM certificate; exit 1 when problems are found
@@ -180,12 +182,16 @@ async function issue(args: string[]): Promise<number> {
   splitSubjectAltNames(values.dns ?? [], '--dns');
   const names = [...(values.dns ?? [])];
   const cluster = values.statefulset;
+  let brokerCn: string | undefined;
   // For a client, --statefulset only names the Secret: client certificates carry no DNS names.
   if (cluster !== undefined && kind === 'broker') {
+    const namespace = required(values.namespace, '--namespace (with --statefulset)');
+    // The principal the issuer gives the same cluster (src/tls/principals.ts).
+    brokerCn = brokerCommonName(cluster, namespace);
     const sans = brokerSubjectAltNames({
       cluster,
       headlessService: values['headless-service'] ?? `${cluster}-headless`,
-      namespace: required(values.namespace, '--namespace (with --statefulset)'),
+      namespace,
       replicas: integer(required(values.replicas, '--replicas (with --statefulset)'), '--replicas'),
       ...(values['client-service'] ? { clientServices: values['client-service'] } : {}),
       ...(values['cluster-domain'] ? { clusterDomain: values['cluster-domain'] } : {}),
@@ -199,8 +205,8 @@ async function issue(args: string[]): Promise<number> {
       ? [values.name, '--name']
       : kind === 'client'
         ? [undefined, '']
-        : cluster !== undefined
-          ? [cluster, '--statefulset (the common name without --name)']
+        : brokerCn !== undefined
+          ? [brokerCn, '--statefulset and --namespace (the common name without --name)']
           : [names[0], '--dns (the first is the common name without --name)'];
   if (commonName === undefined) {
     throw new WardenError(

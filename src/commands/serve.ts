@@ -40,9 +40,14 @@ GET /healthz, /readyz and /metrics.
   --mutate-statefulsets    also inject into StatefulSet pod templates, not only Pods
   --kubeconfig F           the API server for plan ConfigMaps and the issuer (default: in-cluster)
   --no-kube                never contact the API server (plans must be inline annotations)
-  --issue-secrets          run the Secret issuer: broker and client TLS Secrets for every Kafka
-                           broker StatefulSet, issued and renewed in the background (docs/tls.md)
+  --issue-secrets          run the Secret issuer: broker and client TLS Secrets for the Kafka
+                           broker StatefulSets named by --issuer-clusters, issued and renewed in
+                           the background (docs/tls.md)
   --ca-secret NS/NAME      the issuer's CA: a Secret with tls.crt and tls.key
+  --issuer-clusters L      comma-separated NAMESPACE/STATEFULSET: the only broker StatefulSets the
+                           issuer signs for (required)
+  --issuer-external-cluster NS/STS   the one of them whose broker certificate also names the
+                           external hosts (listeners.external.hostTemplate); default none
   --issuer-interval S      seconds between full issuer passes besides the watch (default 10)
   --issuer-namespaces L    comma-separated namespaces the issuer covers (default: all)
   --issuer-exclude-namespaces L   never issue there (default kube-system,kube-public,kube-node-lease)
@@ -75,6 +80,8 @@ export async function run(args: string[]): Promise<number> {
     'no-kube': { type: 'boolean' },
     'issue-secrets': { type: 'boolean' },
     'ca-secret': { type: 'string' },
+    'issuer-clusters': { type: 'string' },
+    'issuer-external-cluster': { type: 'string' },
     'issuer-interval': { type: 'string' },
     'issuer-namespaces': { type: 'string' },
     'issuer-exclude-namespaces': { type: 'string' },
@@ -131,6 +138,8 @@ export async function run(args: string[]): Promise<number> {
     ? (await import('../kube/start-issuer')).startSecretIssuer(
         {
           caSecret: values['ca-secret'],
+          clusters: values['issuer-clusters'],
+          externalCluster: values['issuer-external-cluster'],
           kubeconfig: values.kubeconfig,
           interval: values['issuer-interval'],
           namespaces: values['issuer-namespaces'],

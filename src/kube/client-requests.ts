@@ -9,9 +9,9 @@
  * issuer writes only its own keys and annotations, never a Secret without the label.
  *
  * The subject is `OU=<the Secret's namespace>, CN=<client name>`; Kafka's principal (RFC 2253)
- * reads `CN=<client name>,OU=<namespace>`. Brokers (`CN=<sts>`) and the chart's components
- * (`CN=<sts>-client`) carry no OU, so a request can never obtain their principals, nor one of
- * another namespace.
+ * reads `CN=<client name>,OU=<namespace>`. Brokers (`CN=<sts>.<namespace>`) and the chart's
+ * components (`CN=<sts>-client.<namespace>`) carry no OU (src/tls/principals.ts), so a request can
+ * never obtain their principals, nor one of another namespace.
  */
 import { SECRET_KEYS } from '../core/tls-wiring';
 import type { KubeObject } from '../core/k8s-types';
@@ -92,7 +92,7 @@ export function clientRequestFor(
     return {
       ok: false,
       cluster: clusterKey,
-      problem: `no Kafka broker StatefulSet ${clusterKey} with TLS in the namespaces the issuer covers`,
+      problem: `no Kafka broker StatefulSet ${clusterKey} with TLS that the issuer signs for (--issuer-clusters, in the namespaces it covers)`,
     };
   }
   if (cluster.namespace !== namespace && !consents(broker, namespace)) {

@@ -1,8 +1,9 @@
 /**
  * The Secret issuer (docs/design.md, "TLS material: who issues and renews", Path 2): a background
  * reconciler in `kafka-warden serve --issue-secrets`. For every Kafka broker StatefulSet (detected by
- * its pod template) in the namespaces it covers, it makes sure the broker and client Secrets exist
- * and are current, issuing with src/tls and deciding renewals with `needsRenewal`.
+ * its pod template) that the platform authorised (issuer-authorisation.ts) in the namespaces it
+ * covers, it makes sure the broker and client Secrets exist and are current, issuing with src/tls
+ * and deciding renewals with `needsRenewal`. Other StatefulSets that look like Kafka get nothing.
  *
  * It is driven by a watch on StatefulSets (a burst of events becomes one pass) and a periodic pass,
  * never by admission: the webhooks answer without waiting for it, and an admission dry run, which
@@ -63,7 +64,13 @@ import {
   SUBJECT_ANNOTATION,
   type ClientRequest,
 } from './client-requests';
-import { CLUSTER_LABEL, targetsForStatefulSet, type SecretTarget } from './issuer-targets';
+import type { IssuerAuthorisation } from './issuer-authorisation';
+import {
+  CLUSTER_LABEL,
+  verdictForStatefulSet,
+  type RefusalReason,
+  type SecretTarget,
+} from './issuer-targets';
 import { MERGE_PATCH, statusMessage, type KubeApi, type KubeResponse } from './kube-api';
 
 export interface SecretIssuerOptions {
@@ -72,6 +79,8 @@ export interface SecretIssuerOptions {
   config: WardenConfig;
   /** The platform CA: a Secret with tls.crt and tls.key (kubernetes.io/tls, cert-manager's CA form). */
   caSecret: { namespace: string; name: string };
+  /** The broker StatefulSets the platform named; nothing else is issued for. */
+  authorisation: IssuerAuthorisation;
   logger: Logger;
   /** Period of the full pass besides the watch (default 10 s). */
   intervalMs?: number;
@@ -213,6 +222,8 @@ export class SecretIssuer {
       {
         ca: `${this.options.caSecret.namespace}/${this.options.caSecret.name}`,
         namespaces: namespaces?.length ? namespaces : '(all)',
+        clusters: [...this.options.authorisation.clusters],
+        externalCluster: this.options.authorisation.externalCluster,
         excluded: [...this.excluded],
         intervalMs: this.intervalMs,
       },
@@ -260,13 +271,19 @@ export class SecretIssuer {
       const statefulSet = item as KubeObject;
       const namespace = statefulSet.metadata?.namespace ?? '';
       if (this.excluded.has(namespace)) continue;
-      const targets = targetsForStatefulSet(
+      const decided = verdictForStatefulSet(
         statefulSet,
         this.options.config,
+        this.options.authorisation,
         this.options.clusterDomain,
       );
-      if (targets.length > 0)
-        brokers.set(`${namespace}/${statefulSet.metadata?.name}`, statefulSet);
+      if (decided.verdict === 'refuse') {
+        this.refuse(statefulSet, decided.reason, decided.problem);
+        continue;
+      }
+      if (decided.verdict === 'skip') continue;
+      const targets = decided.targets;
+      brokers.set(`${namespace}/${statefulSet.metadata?.name}`, statefulSet);
       for (const target of targets) {
         if (this.stopped) return;
         let outcome: EnsureOutcome;
@@ -419,6 +436,23 @@ export class SecretIssuer {
       throw new Error(`update failed: ${statusMessage(replaced)}`);
     }
     throw new Error(`lost ${MAX_ATTEMPTS} races in a row; next pass`);
+  }
+
+  /**
+   * A look-alike is a warning (someone can create StatefulSets that look like Kafka where the issuer
+   * covers); a named cluster that cannot be served is an error (its brokers wait for a Secret).
+   */
+  private refuse(statefulSet: KubeObject, reason: RefusalReason, problem: string): void {
+    this.metrics.secrets.inc({ kind: 'broker', result: 'refused' });
+    const namespace = statefulSet.metadata?.namespace ?? '';
+    const name = statefulSet.metadata?.name ?? '';
+    const key = `${namespace}/${name}/refused/${problem}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    const fields = { namespace, statefulset: name, reason, problem };
+    const message = 'no Secrets for this Kafka broker StatefulSet';
+    if (reason === 'not-authorised') this.logger.warn(fields, message);
+    else this.logger.error(fields, message);
   }
 
   private reportOnce(key: string, fields: Record<string, unknown>, message: string): void {

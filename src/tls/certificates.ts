@@ -60,7 +60,7 @@ export function issueLeafCertificate(options: {
   /**
    * Subject OU, placed before the CN so the RFC 2253 name (Kafka's principal) reads `CN=…,OU=…`.
    * The Secret issuer puts a requesting namespace here, so no requested certificate can carry a
-   * broker's principal (`CN=<sts>`, no OU) or another namespace's.
+   * broker's principal (`CN=<sts>.<namespace>`, no OU) or another namespace's.
    */
   organizationalUnit?: string;
   subjectAltNames: SubjectAltNames;

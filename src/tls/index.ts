@@ -33,8 +33,9 @@ export {
   type RotateOptions,
 } from './material';
 export { inspectCertificates, inspectMaterial, type MaterialReport } from './inspect';
+export { brokerCommonName, componentsCommonName } from './principals';
 export { needsRenewal, type RenewalDecision, type RenewalReason } from './renewal';
-export { brokerSubjectAltNames, splitSubjectAltNames, type BrokerNames } from './sans';
+export { brokerSubjectAltNames, MAX_BROKERS, splitSubjectAltNames, type BrokerNames } from './sans';
 export {
   ANNOTATIONS,
   contentHash,

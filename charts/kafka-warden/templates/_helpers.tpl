@@ -62,9 +62,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns .Values.clusterDomain) | toJson -}}
 {{- end -}}
 
-{{/* The Secret issuer runs when enabled and it has somewhere to work (and the rights for it). */}}
+{{/*
+The Secret issuer runs when enabled, with clusters the platform named for it, and somewhere to work
+(and the rights for it).
+*/}}
 {{- define "kafka-warden.issuerActive" -}}
-{{- if and .Values.secretIssuer.enabled (or .Values.kafkaNamespaces .Values.secretIssuer.clusterWide) -}}true{{- end -}}
+{{- $issuer := .Values.secretIssuer -}}
+{{- if and $issuer.enabled $issuer.clusters (or .Values.kafkaNamespaces $issuer.clusterWide) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Refuses at render time what serve would refuse at start (src/kube/issuer-authorisation.ts): a named
+cluster the issuer cannot see, an external cluster that is not named. The rest (one principal per
+name) serve checks.
+*/}}
+{{- define "kafka-warden.checkIssuer" -}}
+{{- $issuer := .Values.secretIssuer -}}
+{{- range $issuer.clusters }}
+{{- $namespace := index (splitList "/" .) 0 -}}
+{{- if and $.Values.kafkaNamespaces (not (has $namespace $.Values.kafkaNamespaces)) -}}
+{{- fail (printf "secretIssuer.clusters names %s, but kafkaNamespaces does not list namespace %s: the issuer would never see it" . $namespace) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $issuer.externalCluster (not (has $issuer.externalCluster $issuer.clusters)) -}}
+{{- fail (printf "secretIssuer.externalCluster %s is not one of secretIssuer.clusters" $issuer.externalCluster) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Does the server talk to the API server at all? */}}

@@ -44,6 +44,7 @@ function helmIn(major: HelmMajor, args: string[]) {
 const TEST_VALUES = {
   webhooks: { mutating: { failurePolicy: 'Fail' } },
   kafkaNamespaces: ['kafka', 'kafka-unguarded'],
+  secretIssuer: { clusters: ['kafka/my-cp-cp-kafka'] },
 };
 
 function upgrade(major: HelmMajor, values: Record<string, unknown> = {}) {
@@ -212,6 +213,7 @@ describe('helm install into a real API server (Kubernetes 1.34)', () => {
   it('prints notes naming the webhooks and the CA Secret the issuer needs', () => {
     expect(installOutput).toContain('inject.kafka-warden.io');
     expect(installOutput).toContain('Secret kafka-warden/kafka-warden-ca');
+    expect(installOutput).toContain('It signs for kafka/my-cp-cp-kafka and nothing else.');
   });
 
   it.each([

@@ -573,12 +573,16 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       expect(main.args).not.toContain('--no-kube');
     });
 
-    it('runs the Secret issuer over the Kafka namespaces, with the CA Secret', () => {
+    it('runs the Secret issuer over the Kafka namespaces for the clusters named, with the CA Secret', () => {
       expect(main.args.filter((a) => a.startsWith('--issue'))).toEqual([]);
       const issuing = render({
         major,
         values: {
           kafkaNamespaces: ['kafka', 'kafka-dev'],
+          secretIssuer: {
+            clusters: ['kafka/my-cp-cp-kafka', 'kafka-dev/dev-cp-kafka'],
+            externalCluster: 'kafka/my-cp-cp-kafka',
+          },
           rbac: { readPlanConfigMaps: false },
           webhooks: { validating: { scaleSubresource: false } },
         },
@@ -586,20 +590,62 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       expect(container(issuing).args.slice(8)).toEqual([
         '--issue-secrets',
         '--ca-secret=kafka-warden/kafka-warden-ca',
+        '--issuer-clusters=kafka/my-cp-cp-kafka,kafka-dev/dev-cp-kafka',
+        '--issuer-external-cluster=kafka/my-cp-cp-kafka',
         '--issuer-interval=10',
         '--issuer-namespaces=kafka,kafka-dev',
       ]);
       const wide = render({
         major,
         values: {
-          secretIssuer: { clusterWide: true, caSecret: { name: 'root', namespace: 'platform' } },
+          secretIssuer: {
+            clusterWide: true,
+            clusters: ['kafka/my-cp-cp-kafka'],
+            caSecret: { name: 'root', namespace: 'platform' },
+          },
         },
       });
       expect(container(wide).args.slice(8)).toEqual([
         '--issue-secrets',
         '--ca-secret=platform/root',
+        '--issuer-clusters=kafka/my-cp-cp-kafka',
         '--issuer-interval=10',
       ]);
+    });
+
+    it('does not run the Secret issuer without a cluster named for it, whatever its scope', () => {
+      for (const values of [
+        { kafkaNamespaces: ['kafka'] },
+        { secretIssuer: { clusterWide: true } },
+      ]) {
+        const args = container(render({ major, values })).args;
+        expect(args.filter((a) => a.startsWith('--issue'))).toEqual([]);
+      }
+    });
+
+    it.each([
+      [
+        'a cluster in a namespace the issuer does not cover',
+        { kafkaNamespaces: ['kafka'], secretIssuer: { clusters: ['team-a/my-cp-cp-kafka'] } },
+        'secretIssuer.clusters names team-a/my-cp-cp-kafka, but kafkaNamespaces does not list namespace team-a',
+      ],
+      [
+        'an external cluster that is not named',
+        {
+          kafkaNamespaces: ['kafka'],
+          secretIssuer: { clusters: ['kafka/a-cp-kafka'], externalCluster: 'kafka/b-cp-kafka' },
+        },
+        'secretIssuer.externalCluster kafka/b-cp-kafka is not one of secretIssuer.clusters',
+      ],
+      [
+        'a cluster that is not NAMESPACE/STATEFULSET',
+        { kafkaNamespaces: ['kafka'], secretIssuer: { clusters: ['my-cp-cp-kafka'] } },
+        'clusters',
+      ],
+    ])('refuses %s', (_what, values, message) => {
+      const run = templateRun({ major, values });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(message);
     });
   });
 
@@ -652,7 +698,13 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
     });
 
     it('with Kafka namespaces: one Role each (plan read, Secret issuer), the CA by name, nothing cluster-wide', () => {
-      const namespaced = render({ major, values: { kafkaNamespaces: ['kafka', 'kafka-dev'] } });
+      const namespaced = render({
+        major,
+        values: {
+          kafkaNamespaces: ['kafka', 'kafka-dev'],
+          secretIssuer: { clusters: ['kafka/my-cp-cp-kafka'] },
+        },
+      });
       expect(grants(namespaced)).toEqual(
         [
           ...issuer('kafka'),
@@ -678,12 +730,19 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
     it('without the Secret issuer: only the plan read and the StatefulSet read for kubectl scale', () => {
       const noIssuer = render({
         major,
-        values: { kafkaNamespaces: ['kafka'], secretIssuer: { enabled: false } },
+        values: {
+          kafkaNamespaces: ['kafka'],
+          secretIssuer: { enabled: false, clusters: ['kafka/my-cp-cp-kafka'] },
+        },
       });
       expect(grants(noIssuer)).toEqual([
         'kafka: apps/statefulsets get',
         'kafka: core/configmaps get',
       ]);
+      // Enabled, but with no cluster named it does not run: no rights for it either.
+      expect(grants(render({ major, values: { kafkaNamespaces: ['kafka'] } }))).toEqual(
+        grants(noIssuer),
+      );
       const noScale = render({
         major,
         values: {
@@ -696,7 +755,10 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
     });
 
     it('the issuer cluster-wide only when asked for', () => {
-      const wide = render({ major, values: { secretIssuer: { clusterWide: true } } });
+      const wide = render({
+        major,
+        values: { secretIssuer: { clusterWide: true, clusters: ['kafka/my-cp-cp-kafka'] } },
+      });
       expect(grants(wide)).toEqual(
         [
           ...issuer('*'),

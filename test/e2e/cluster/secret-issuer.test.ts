@@ -74,10 +74,25 @@ interface StatefulSetState {
 
 let cp: ControlPlane;
 const replicas: ClusterServe[] = [];
+/**
+ * The clusters the platform names: every one a scenario expects Secrets for, and the ones whose
+ * test shows that something else stops them (detection, the excluded namespace).
+ */
+const CLUSTERS = [
+  'kw-no-ca/early-kafka',
+  'kw-race/race-kafka',
+  'kw-others/my-cp-cp-kafka',
+  'kw-excluded/excluded-kafka',
+  'kw-foreign/foreign-kafka',
+  'kw-roll/roll-kafka',
+  'kw-guarded/guarded-kafka',
+];
 const ISSUER_ARGS = [
   '--issue-secrets',
   '--ca-secret',
   `${PLATFORM}/${CA}`,
+  '--issuer-clusters',
+  CLUSTERS.join(','),
   '--issuer-interval',
   '1',
   '--issuer-exclude-namespaces',
@@ -308,6 +323,35 @@ describe('with the CA', () => {
     await passes(2);
     expect(await list(cp, '/api/v1/namespaces/kw-others/secrets')).toEqual([]);
     expect(await list(cp, '/api/v1/namespaces/kw-excluded/secrets')).toEqual([]);
+  }, 60_000);
+
+  test('a look-alike of a named cluster in another namespace gets no Secret, nor does a Kafka StatefulSet nobody named', async () => {
+    await createNamespace(cp, 'kw-lookalike');
+    // The stock broker pod template, under the name of the cluster named in kw-race.
+    await createStatefulSet(kafkaStatefulSet('kw-lookalike', 'race-kafka'));
+    await createStatefulSet(kafkaStatefulSet('kw-lookalike', 'stray-kafka'));
+    await passes(2);
+    expect(await list(cp, '/api/v1/namespaces/kw-lookalike/secrets')).toEqual([]);
+    for (const name of ['race-kafka', 'stray-kafka']) {
+      const refusals = replicas
+        .flatMap((r) => r.logLines())
+        .filter(
+          (l) =>
+            l.msg === 'no Secrets for this Kafka broker StatefulSet' &&
+            l.namespace === 'kw-lookalike' &&
+            l.statefulset === name,
+        );
+      // Once per replica, not once per pass.
+      expect(refusals).toHaveLength(replicas.length);
+      expect(refusals[0]?.reason).toBe('not-authorised');
+    }
+    // The named cluster's brokers hold their own principal, which names their namespace.
+    const broker = await secretOf('kw-race', 'race-kafka-broker-tls');
+    const files = filesFromSecret(broker, 'race-kafka-broker-tls');
+    const { keystore } = passwordsFromFiles(files, 'race-kafka-broker-tls');
+    const [leaf] = decodeKeystore(files['kafka.keystore.p12'] as Buffer, keystore, 'ks').chain;
+    expect(commonNameOf(leaf!)).toBe('race-kafka.kw-race');
+    expect(organizationalUnitOf(leaf!)).toBeNull();
   }, 60_000);
 
   test("someone else's Secret under the broker name is left alone", async () => {

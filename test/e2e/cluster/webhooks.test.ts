@@ -165,6 +165,9 @@ beforeAll(async () => {
     '--issue-secrets',
     '--ca-secret',
     `${PLATFORM}/${CA}`,
+    // The releases whose Secrets the scenarios wait for; one release name, three principals.
+    '--issuer-clusters',
+    ['kw-a-helm3', 'kw-a-helm4', 'kw-b-stock'].map((ns) => `${ns}/${KAFKA_STS}`).join(','),
     '--issuer-interval',
     '2',
   ]);

@@ -33,7 +33,7 @@ function keytoolList(dir: string, store: 'keystore' | 'truststore'): string {
 
 describe('keytool', () => {
   test.each([
-    ['broker', 'CN=kf'],
+    ['broker', 'CN=kf.ns'],
     ['client', 'CN=schema-registry'],
   ] as const)('lists the %s keystore as one PrivateKeyEntry with a chain of 2', (role, owner) => {
     const out = keytoolList(f[role], 'keystore');

@@ -99,7 +99,8 @@ describe('clientRequestFor', () => {
       }),
       brokers,
     );
-    // Even the brokers' own CN gives `CN=my-cp-cp-kafka,OU=kafka`, never the brokers' principal.
+    // Even the brokers' StatefulSet name gives `CN=my-cp-cp-kafka,OU=kafka`: with an OU, never the
+    // brokers' principal (`CN=my-cp-cp-kafka.kafka`).
     expect(verdict).toMatchObject({ ok: true, request: { subject: 'CN=my-cp-cp-kafka,OU=kafka' } });
   });
 

@@ -228,15 +228,20 @@ export const stockBroker = parseAllDocuments(
 export function brokerStatefulSet(replicas = 3, name = 'my-cp-cp-kafka', namespace = NS): Obj {
   const sts = structuredClone(stockBroker);
   sts.metadata = { name, namespace, generation: 1 };
-  (sts.spec as { replicas: number }).replicas = replicas;
+  const spec = sts.spec as { replicas: number; serviceName: string };
+  spec.replicas = replicas;
+  // The chart names the headless Service after the StatefulSet.
+  spec.serviceName = `${name}-headless`;
   return sts;
 }
 
+/** The issuer signs for the one cluster the fake API starts with unless a test names others. */
 export function issuer(api: FakeApi, options: Partial<SecretIssuerOptions> = {}): SecretIssuer {
   return new SecretIssuer({
     api,
     config: resolveConfig(),
     caSecret: { namespace: 'platform', name: 'ca' },
+    authorisation: { clusters: new Set([`${NS}/my-cp-cp-kafka`]), externalCluster: null },
     logger,
     ...options,
   });

@@ -113,7 +113,8 @@ describe('issue', () => {
   });
 
   test.each([
-    ['broker', 'kf-broker-tls', 'kf', 20, ['--replicas', '3']],
+    // The namespace is part of the brokers' principal, as the issuer makes it.
+    ['broker', 'kf-broker-tls', 'kf.ns', 20, ['--replicas', '3']],
     ['client', 'kf-client-tls', 'schema-registry', 0, ['--name', 'schema-registry']],
   ] as const)(
     'prints a %s Secret named from --statefulset',
