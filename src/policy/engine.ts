@@ -9,7 +9,7 @@
  */
 import { DEFAULT_CONFIG } from '../core/config';
 import { askClusterState, type ClusterRef, type ClusterStateProbe } from './cluster-state';
-import { findExemption } from './exemptions';
+import { exemptionBasis, findExemption, type ExemptionBasis } from './exemptions';
 import { NO_PLAN_SOURCE, type PlanSource } from './plan-source';
 import { DEFAULT_POLICY, settingsFor, type Policy, type RuleSettings } from './policy';
 import type { ConfigMapLookup, Rule, RuleContext, RuleResult } from './rule';
@@ -120,7 +120,7 @@ function runRule(
   };
   const results = rule.evaluate(context);
   const judge = (settled: RuleResult[]) =>
-    applySettings(rule, settled, settings, request.namespace, workloads.subject);
+    applySettings(rule, settled, settings, request.namespace, exemptionBasis(request));
   return results instanceof Promise ? results.then(judge) : judge(results);
 }
 
@@ -130,9 +130,9 @@ function applySettings(
   results: RuleResult[],
   settings: RuleSettings<object>,
   namespace: string,
-  subject: WorkloadView,
+  basis: ExemptionBasis,
 ): RuleEvaluation {
-  const exemption = findExemption(rule.id, settings.exemptions, namespace, subject);
+  const exemption = findExemption(rule.id, settings.exemptions, namespace, basis);
   const failing = results.some((r) => r.outcome === 'fail' || r.outcome === 'warn');
   const notices = !exemption.exempt && exemption.notice && failing ? [exemption.notice] : [];
   const findings = results.map((result): Finding => {

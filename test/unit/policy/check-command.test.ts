@@ -116,19 +116,37 @@ describe('kafka-warden check', () => {
     expect(result.stdout).toMatch(/^WARN StatefulSet\/my-cp-cp-zookeeper zookeeper-ensemble: /m);
   });
 
-  test('with an exemption, prints AUDIT with the reason and exits 0', () => {
+  test('with an exemption the running release has, prints AUDIT with the reason and exits 0', () => {
+    const exempt = { 'kafka-warden.io/exempt-zookeeper-ensemble': 'DR drill' };
+    const old = file(
+      'default-exempt.yaml',
+      withAnnotations(render('0.6.1', 'default'), 'cp-zookeeper-server', exempt),
+    );
     const zk5 = file(
       'zk5-exempt.yaml',
-      withAnnotations(render('0.6.1', 'zk5'), 'cp-zookeeper-server', {
-        'kafka-warden.io/exempt-zookeeper-ensemble': 'DR drill',
-      }),
+      withAnnotations(render('0.6.1', 'zk5'), 'cp-zookeeper-server', exempt),
     );
-    const result = runCli(['check', '--old', renderPath('0.6.1', 'default'), zk5]);
+    const result = runCli(['check', '--old', old, zk5]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
       '(exempted: kafka-warden.io/exempt-zookeeper-ensemble: DR drill)',
     );
     expect(result.stdout).toMatch(/^AUDIT StatefulSet\/my-cp-cp-zookeeper zookeeper-ensemble: /m);
+  });
+
+  test('with an exemption only the new release adds, denies as the webhook does and says why', () => {
+    const zk5 = file(
+      'zk5-adds-exemption.yaml',
+      withAnnotations(render('0.6.1', 'zk5'), 'cp-zookeeper-server', {
+        'kafka-warden.io/exempt-zookeeper-ensemble': 'DR drill',
+      }),
+    );
+    const result = runCli(['check', '--old', renderPath('0.6.1', 'default'), zk5]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^DENY StatefulSet\/my-cp-cp-zookeeper zookeeper-ensemble: /m);
+    expect(result.stdout).toContain(
+      'kafka-warden.io/exempt-zookeeper-ensemble is ignored: this change adds it',
+    );
   });
 
   test('reads a reassignment plan from a ConfigMap among the new files', () => {
