@@ -17,7 +17,7 @@ import { DEFAULT_RULES } from './rules';
 import type { Finding, PolicyRequest, Verdict } from './types';
 import { assembleVerdict } from './verdict';
 import { describeFailure, withTimeout } from './with-timeout';
-import { viewWorkload, type Detection, type WorkloadView } from './workload';
+import { viewAfterUpdate, viewWorkload, type Detection, type WorkloadView } from './workload';
 
 export interface EngineOptions {
   /** Default: DEFAULT_POLICY (every rule in its default mode, no exemptions). */
@@ -71,27 +71,29 @@ function verdictOf(evaluations: readonly RuleEvaluation[]): Verdict {
 interface Workloads {
   current?: WorkloadView;
   previous?: WorkloadView;
-  /** The object the request is about: the new one, or the old one on DELETE. */
+  /** The object the request is about: the new one (with the old one's role), or the old on DELETE. */
   subject: WorkloadView;
 }
 
-/** The Kafka or ZooKeeper StatefulSet(s) of a request; undefined when the request is about neither. */
+/**
+ * The Kafka or ZooKeeper StatefulSet(s) of a request; undefined when the request is about neither.
+ * An UPDATE of what was Kafka (or ZooKeeper) is judged as one whatever the new object looks like:
+ * otherwise a change could hide from the rules by changing what detection looks at.
+ */
 export function selectWorkloads(
   request: PolicyRequest,
   detection: Detection,
 ): Workloads | undefined {
-  const current =
-    request.operation === 'DELETE' ? undefined : viewWorkload(request.object, detection);
   const previous =
     request.operation === 'CREATE' ? undefined : viewWorkload(request.oldObject, detection);
-  const subject = current ?? previous;
-  if (!subject) return undefined;
-  return {
-    ...(current ? { current } : {}),
-    // A before-state of another role (a broker turned into ZooKeeper?) is no before-state.
-    ...(previous && previous.role === subject.role ? { previous } : {}),
-    subject,
-  };
+  if (request.operation === 'DELETE') return previous && { previous, subject: previous };
+  if (!previous) {
+    // Neither before: judged as created, there is no history to compare with.
+    const current = viewWorkload(request.object, detection);
+    return current && { current, subject: current };
+  }
+  const current = viewAfterUpdate(request.object, previous, detection);
+  return { ...(current ? { current } : {}), previous, subject: current ?? previous };
 }
 
 function runRule(

@@ -9,7 +9,13 @@ import path from 'node:path';
 import type { KubeObject } from '../../../src/core/k8s-types';
 import { dumpYaml11 } from '../../../src/postrender/yaml11';
 import { runCli } from '../../support/run-cli';
-import { render, renderPath, withAnnotations, withBrokerEnv } from './fixtures';
+import {
+  render,
+  renderPath,
+  withAnnotations,
+  withBrokerContainer,
+  withBrokerEnv,
+} from './fixtures';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kw-check-'));
 
@@ -147,6 +153,23 @@ describe('kafka-warden check', () => {
     expect(result.stdout).toContain(
       'kafka-warden.io/exempt-zookeeper-ensemble is ignored: this change adds it',
     );
+  });
+
+  test('given brokers renamed on an unlisted image while scaling 5 → 3, judges them as the brokers they were', () => {
+    const disguised = file(
+      'disguised.yaml',
+      withBrokerContainer(render('0.6.1', 'default'), {
+        name: 'broker',
+        image: 'registry.example/streaming/broker:6.1.0',
+      }),
+    );
+    const result = runCli(['check', '--old', renderPath('0.6.1', 'brokers5'), disguised]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /^DENY StatefulSet\/my-cp-cp-kafka broker-scaling: .*from 5 to 3/m,
+    );
+    expect(result.stdout).toMatch(/^DENY StatefulSet\/my-cp-cp-kafka workload-identity: /m);
+    expect(result.stdout).toContain('(2 UPDATE)');
   });
 
   test('reads a reassignment plan from a ConfigMap among the new files', () => {

@@ -8,7 +8,15 @@ import { evaluate } from '../../../src/policy/engine';
 import { DEFAULT_RULES } from '../../../src/policy/rules';
 import type { KubeObject } from '../../../src/core/k8s-types';
 import type { Operation, PolicyRequest } from '../../../src/policy/types';
-import { create, kafka, remove, update, zookeeper, type WorkloadShape } from './fixtures';
+import {
+  create,
+  kafka,
+  remove,
+  update,
+  withContainer,
+  zookeeper,
+  type WorkloadShape,
+} from './fixtures';
 
 interface Marks {
   annotations?: Record<string, string>;
@@ -81,6 +89,19 @@ const FAILING: [rule: string, operation: Operation, failing: Failing][] = [
             KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '2',
             KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
           },
+        }),
+      ),
+  ],
+  [
+    'workload-identity',
+    'UPDATE',
+    // Renamed, on an image detection does not list (same Confluent tag: no version change).
+    (stored, added) =>
+      update(
+        kafka(before(stored)),
+        withContainer(kafka(after(stored, added)), {
+          name: 'broker',
+          image: 'registry.example/streaming/broker:6.1.0',
         }),
       ),
   ],
