@@ -2,10 +2,11 @@
  * The policy engine: one request in, one verdict out. Shared by the validating webhook, `check` and
  * (through evaluate-release.ts) the post-renderer. It finds the Kafka or ZooKeeper StatefulSet in
  * the request, runs every rule that applies to its role and the operation, and applies each rule's
- * mode and exemptions. Lookups (ConfigMaps, the live cluster) go through injected interfaces with
- * deadlines, which is why evaluation may be asynchronous; everything else is pure. When no rule
- * needs a lookup, which is most requests, the verdict is returned as it is, not in a Promise: the
- * validating webhook then answers without a trip through the microtask queue per rule.
+ * mode and exemptions. Lookups (ConfigMaps, PersistentVolumeClaims, the live cluster) go through
+ * injected interfaces with deadlines, which is why evaluation may be asynchronous; everything else
+ * is pure. When no rule needs a lookup, which is most requests, the verdict is returned as it is,
+ * not in a Promise: the validating webhook then answers without a trip through the microtask queue
+ * per rule.
  */
 import { DEFAULT_CONFIG } from '../core/config';
 import { askClusterState, type ClusterRef, type ClusterStateProbe } from './cluster-state';
@@ -15,6 +16,7 @@ import { DEFAULT_POLICY, settingsFor, type Policy, type RuleSettings } from './p
 import type { ConfigMapLookup, Rule, RuleContext, RuleResult } from './rule';
 import { DEFAULT_RULES } from './rules';
 import type { Finding, PolicyRequest, Verdict } from './types';
+import type { VolumeClaimLookup, VolumeClaimSource } from './volume-claims';
 import { assembleVerdict } from './verdict';
 import { describeFailure, withTimeout } from './with-timeout';
 import { viewAfterUpdate, viewWorkload, type Detection, type WorkloadView } from './workload';
@@ -24,6 +26,8 @@ export interface EngineOptions {
   policy?: Policy;
   /** Where ConfigMaps holding reassignment plans are read. Default: none are found. */
   planSource?: PlanSource;
+  /** Where the claims an earlier StatefulSet left are listed. Default: nowhere (nothing is known). */
+  volumeClaims?: VolumeClaimSource;
   /** Live cluster checks; without one, rules judge from the manifests alone. */
   clusterState?: ClusterStateProbe;
   /** How Kafka and ZooKeeper are recognised (the injection configuration's `detection`). */
@@ -104,6 +108,7 @@ function runRule(
 ): RuleEvaluation | Promise<RuleEvaluation> {
   const policy = options.policy ?? DEFAULT_POLICY;
   const settings = settingsFor(policy, rule, request.namespace);
+  const volumeClaims = options.volumeClaims;
   const context: RuleContext = {
     request,
     operation: request.operation,
@@ -116,6 +121,9 @@ function runRule(
     cluster: clusterOf(workloads.subject, request.namespace),
     readConfigMap: (name) =>
       readConfigMap(options.planSource ?? NO_PLAN_SOURCE, request.namespace, name, policy),
+    ...(volumeClaims
+      ? { listVolumeClaims: () => listVolumeClaims(volumeClaims, request.namespace, policy) }
+      : {}),
     hasClusterProbe: options.clusterState !== undefined,
     askCluster: (what, question) =>
       askClusterState(options.clusterState, settings.clusterState, what, question),
@@ -177,6 +185,23 @@ async function readConfigMap(
       (signal) => source.readConfigMap(namespace, name, signal),
     );
     return data ? { status: 'found', data } : { status: 'missing' };
+  } catch (error) {
+    return { status: 'failed', reason: describeFailure(error) };
+  }
+}
+
+async function listVolumeClaims(
+  source: VolumeClaimSource,
+  namespace: string,
+  policy: Policy,
+): Promise<VolumeClaimLookup> {
+  try {
+    const names = await withTimeout(
+      `listing the PersistentVolumeClaims of namespace ${namespace}`,
+      policy.lookups.timeoutMs,
+      (signal) => source.listClaimNames(namespace, signal),
+    );
+    return { status: 'listed', names };
   } catch (error) {
     return { status: 'failed', reason: describeFailure(error) };
   }
