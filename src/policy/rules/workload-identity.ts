@@ -21,8 +21,8 @@ export const workloadIdentity: Rule = {
     if (!current || !previous) return [];
     const was = ROLE_NAMES[role];
     if (current.detectedAs === role) return [pass(`still recognised as ${was}`)];
-    const before = `container ${previous.container.name} (${previous.container.image ?? 'no image'})`;
-    const after = `container ${current.container.name} (${current.container.image ?? 'no image'})`;
+    const before = `container ${previous.container.name}, image ${previous.container.image ?? '(none)'}`;
+    const after = `container ${current.container.name}, image ${current.container.image ?? '(none)'}`;
     if (current.detectedAs) {
       const becomes = ROLE_NAMES[current.detectedAs];
       return [
