@@ -688,9 +688,14 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       `${ns}: core/secrets watch`,
     ];
 
-    it('default: get ConfigMaps and StatefulSets cluster-wide, nothing else (the issuer has no namespace yet)', () => {
+    it('default: get ConfigMaps and StatefulSets, list claims, cluster-wide, nothing else (the issuer has no namespace yet)', () => {
       // StatefulSets: `kubectl scale` sends a Scale; the server reads the StatefulSet to judge it.
-      expect(grants(objects)).toEqual(['*: apps/statefulsets get', '*: core/configmaps get']);
+      // Claims: a broker StatefulSet created again is compared with the claims its brokers left.
+      expect(grants(objects)).toEqual([
+        '*: apps/statefulsets get',
+        '*: core/configmaps get',
+        '*: core/persistentvolumeclaims list',
+      ]);
       expect(find(objects, 'ClusterRoleBinding')).toMatchObject({
         roleRef: { kind: 'ClusterRole', name: 'kafka-warden' },
         subjects: [{ kind: 'ServiceAccount', name: 'kafka-warden', namespace: 'kafka-warden' }],
@@ -710,9 +715,11 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
           ...issuer('kafka'),
           'kafka: core/configmaps get',
           'kafka: apps/statefulsets get',
+          'kafka: core/persistentvolumeclaims list',
           ...issuer('kafka-dev'),
           'kafka-dev: core/configmaps get',
           'kafka-dev: apps/statefulsets get',
+          'kafka-dev: core/persistentvolumeclaims list',
           'kafka-warden: core/secrets get [kafka-warden-ca]',
         ].sort(),
       );
@@ -727,7 +734,7 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       ).toEqual(['kafka', 'kafka-dev', 'kafka-warden']);
     });
 
-    it('without the Secret issuer: only the plan read and the StatefulSet read for kubectl scale', () => {
+    it('without the Secret issuer: only the plan read, the StatefulSet read for kubectl scale and the claim list', () => {
       const noIssuer = render({
         major,
         values: {
@@ -738,6 +745,7 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       expect(grants(noIssuer)).toEqual([
         'kafka: apps/statefulsets get',
         'kafka: core/configmaps get',
+        'kafka: core/persistentvolumeclaims list',
       ]);
       // Enabled, but with no cluster named it does not run: no rights for it either.
       expect(grants(render({ major, values: { kafkaNamespaces: ['kafka'] } }))).toEqual(
@@ -751,7 +759,10 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
           webhooks: { validating: { scaleSubresource: false } },
         },
       });
-      expect(grants(noScale)).toEqual(['kafka: core/configmaps get']);
+      expect(grants(noScale)).toEqual([
+        'kafka: core/configmaps get',
+        'kafka: core/persistentvolumeclaims list',
+      ]);
     });
 
     it('the issuer cluster-wide only when asked for', () => {
@@ -764,6 +775,7 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
           ...issuer('*'),
           '*: apps/statefulsets get',
           '*: core/configmaps get',
+          '*: core/persistentvolumeclaims list',
           'kafka-warden: core/secrets get [kafka-warden-ca]',
         ].sort(),
       );
