@@ -791,6 +791,60 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
     });
   });
 
+  describe('who can reach the webhook', () => {
+    it("no NetworkPolicy by default (the API server address is the cluster operator's to give)", () => {
+      expect(kinds(render({ major }), 'NetworkPolicy')).toEqual([]);
+    });
+
+    it('with the API server and metrics peers: ingress from them only, to the webhook port', () => {
+      const apiServer = [{ ipBlock: { cidr: '10.0.0.0/28' } }];
+      const metrics = [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      ];
+      const policy = find<K8sObject & { spec: Record<string, unknown> }>(
+        render({ major, values: { networkPolicy: { enabled: true, apiServer, metrics } } }),
+        'NetworkPolicy',
+      );
+      expect(policy.spec).toEqual({
+        podSelector: {
+          matchLabels: {
+            'app.kubernetes.io/name': 'kafka-warden',
+            'app.kubernetes.io/instance': 'kafka-warden',
+          },
+        },
+        policyTypes: ['Ingress'],
+        ingress: [
+          { from: [...apiServer, ...metrics], ports: [{ port: 'https', protocol: 'TCP' }] },
+        ],
+      });
+    });
+
+    it('refuses a NetworkPolicy without the API server peers (it would drop every admission call)', () => {
+      const run = templateRun({ major, values: { networkPolicy: { enabled: true } } });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain('networkPolicy.enabled needs networkPolicy.apiServer');
+    });
+
+    it('with apiServerClientCA: serve asks callers for a certificate the mounted CA signed', () => {
+      const objects = render({
+        major,
+        values: { apiServerClientCA: { configMap: 'apiserver-ca' } },
+      });
+      expect(container(objects).args).toContain('--client-ca=/etc/kafka-warden/client-ca/ca.crt');
+      const deployment = find<K8sObject & { spec: { template: { spec: { volumes: unknown[] } } } }>(
+        objects,
+        'Deployment',
+      );
+      expect(deployment.spec.template.spec.volumes).toContainEqual({
+        name: 'client-ca',
+        configMap: { name: 'apiserver-ca' },
+      });
+      expect(container(render({ major })).args.some((a) => a.startsWith('--client-ca'))).toBe(
+        false,
+      );
+    });
+  });
+
   it('renders the policy and the injection configuration into their ConfigMaps', () => {
     const policy = { rules: { 'broker-scaling': { parameters: { requirePlanForScaleUp: true } } } };
     const injection = { tls: { enabled: false } };
