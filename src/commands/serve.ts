@@ -4,7 +4,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { StatefulSetSource } from '../admission/scale';
 import { validate } from '../admission/validate';
 import { loadConfigFile } from '../config/load-config';
@@ -115,6 +115,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const kafkaOptions = liveCheckOptions(values);
   const logger = pino({ level: values['log-level'] ?? 'info', base: { service: 'kafka-warden' } });
+  logUnhandledRejections(logger);
 
   const config = values.config ? loadConfigFile(values.config) : resolveConfig();
   const policies = new PolicyStore(values.policy, logger);
@@ -233,6 +234,23 @@ export async function run(args: string[]): Promise<number> {
   stopPolicyWatch();
   logger.info('stopped');
   return 0;
+}
+
+/**
+ * A promise nobody awaited that rejects is a bug, and Node's default is to exit on it: that would
+ * take both webhooks down with it, for every caller (and with failurePolicy Fail, every Kafka
+ * change). Logged instead; a thrown exception still ends the process, as its state is unknown.
+ * Returns the function that removes the handler.
+ */
+export function logUnhandledRejections(logger: Pick<Logger, 'error'>): () => void {
+  const handler = (reason: unknown) => {
+    logger.error(
+      { err: { message: (reason as Error)?.message, stack: (reason as Error)?.stack } },
+      'unhandled promise rejection (a bug: please report it)',
+    );
+  };
+  process.on('unhandledRejection', handler);
+  return () => process.off('unhandledRejection', handler);
 }
 
 /** The --client-ca file: PEM certificates, each one a CA that node:tls accepts. */
