@@ -7,6 +7,13 @@
  * exporter formats beans as `domain<key=value, key=value><>attribute`. Metric names keep the chart's
  * `cp_kafka_` / `cp_zookeeper_` prefixes so existing dashboards keep working, and
  * kafka.cluster:type=Partition adds UnderMinIsr/AtMinIsr next to UnderReplicatedPartitions.
+ *
+ * Since Kafka 2.0 (KIP-272) every RequestsPerSec bean also carries the request's API version
+ * (`…,request=Produce,version=9`). A filter value without `,*` admits only the keys it names, so
+ * the chart's `request=*` admitted none of them and its pattern would have folded the version into
+ * the metric name: the filter names `version` too, and the rule makes it a label so the versions
+ * of one request stay one metric. Every rule here is checked against real 2.7 and 3.9 brokers
+ * (test/e2e/kafka, docs/kafka-e2e.md).
  */
 
 export function kafkaExporterConfig(jmxPort: number): string {
@@ -18,7 +25,7 @@ whitelistObjectNames:
 - kafka.server:type=ReplicaManager,name=*
 - kafka.controller:type=KafkaController,name=*
 - kafka.server:type=BrokerTopicMetrics,name=*
-- kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*
+- kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*,version=*
 - kafka.network:type=SocketServer,name=NetworkProcessorAvgIdlePercent
 - kafka.server:type=ReplicaFetcherManager,name=MaxLag,clientId=*
 - kafka.server:type=KafkaRequestHandlerPool,name=RequestHandlerAvgIdlePercent
@@ -32,8 +39,10 @@ rules:
   name: cp_kafka_controller_kafkacontroller_$1
 - pattern: kafka.server<type=BrokerTopicMetrics, name=(.+)><>OneMinuteRate
   name: cp_kafka_server_brokertopicmetrics_$1
-- pattern: kafka.network<type=RequestMetrics, name=RequestsPerSec, request=(.+)><>OneMinuteRate
+- pattern: kafka.network<type=RequestMetrics, name=RequestsPerSec, request=([^,]+), version=([0-9]+)><>OneMinuteRate
   name: cp_kafka_network_requestmetrics_requestspersec_$1
+  labels:
+    version: "$2"
 - pattern: kafka.network<type=SocketServer, name=NetworkProcessorAvgIdlePercent><>Value
   name: cp_kafka_network_socketserver_networkprocessoravgidlepercent
 - pattern: kafka.server<type=ReplicaFetcherManager, name=MaxLag, clientId=(.+)><>Value

@@ -3,7 +3,7 @@
  * post-renderer's output for a real cp-helm-charts 0.6.1 render with PLAINTEXT dropped
  * (test/golden/configs/tls-only.yaml): mutual TLS with kafka-warden's keystores, replication over
  * the SSL inter-broker listener, the advertised addresses kafka-warden computed, and the JMX
- * exporter sidecar serving Kafka metrics with kafka-warden's rules.
+ * exporter sidecar serving Kafka metrics with kafka-warden's rules, every rule matching real beans.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { GOLDEN_DIR } from '../../golden/cases';
 import { type KafkaCluster } from './harness/cluster';
 import { clusterPerFile } from './harness/cluster-per-file';
 import { consumeAll, failureOf, produceNumbered, withAdmin } from './harness/client-ops';
+import { exporterRuleMatches } from './harness/exporter-rules';
 import { kafkaClient } from './harness/kafka-client';
 
 jest.setTimeout(180_000);
@@ -116,6 +117,35 @@ describe('Kafka 2.7.2 brokers started from the post-renderer (tls-only)', () => 
       expect(body).toMatch(/^cp_kafka_server_replicamanager_underreplicatedpartitions \d/m);
       expect(body).toMatch(/^cp_kafka_server_replicamanager_partitioncount \d/m);
       expect(body).toMatch(/^cp_kafka_cluster_partition_underreplicated\{.*topic="replicated"/m);
+    }
+  });
+
+  test('every rule of the JMX exporter configuration matches MBeans of every broker (Kafka 2.7.2)', async () => {
+    // Partition gauges exist only where a replica is: a topic on every broker, whatever ran before.
+    await withAdmin(cluster.kafka(), (admin) =>
+      admin.createTopics({
+        topics: [{ topic: 'exporter-rules', numPartitions: 1, replicationFactor: 3 }],
+        waitForLeaders: true,
+      }),
+    );
+    const matches = await Promise.all(
+      cluster.brokers.map((broker) => exporterRuleMatches(cluster, broker)),
+    );
+    for (const { podName, samples } of matches) {
+      console.info(
+        `${podName}: samples per rule`,
+        samples.map((s) => `${s.rule.name} ${s.count}`),
+      );
+    }
+    expect(matches.map((m) => ({ broker: m.podName, unmatched: m.unmatched }))).toEqual(
+      matches.map((m) => ({ broker: m.podName, unmatched: [] })),
+    );
+    // The rule that matched nothing before: RequestsPerSec beans carry the API version as a key.
+    for (const broker of cluster.brokers) {
+      const body = await (await fetch(broker.exporter?.metricsUrl ?? '')).text();
+      expect(body).toMatch(
+        /^cp_kafka_network_requestmetrics_requestspersec_\w+\{version="\d+",?\} /m,
+      );
     }
   });
 

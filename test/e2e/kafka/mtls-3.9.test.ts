@@ -1,7 +1,8 @@
 /**
  * The same brokers on Kafka 3.9.1, the last release with ZooKeeper mode: the pod spec kafka-warden
  * renders for cp-helm-charts 0.6.1 (tls-only), evaluated as the image does, with 3.9.1's jars in
- * place of the image's 2.7. Produce and consume over mutual TLS, and the advertised addresses.
+ * place of the image's 2.7. Produce and consume over mutual TLS, the advertised addresses, and every
+ * rule of the JMX exporter configuration matching 3.9's beans.
  */
 import path from 'node:path';
 import { loadConfigFile } from '../../../src/config/load-config';
@@ -9,6 +10,7 @@ import { GOLDEN_DIR } from '../../golden/cases';
 import { consumeAll, produceNumbered, withAdmin } from './harness/client-ops';
 import { type KafkaCluster } from './harness/cluster';
 import { clusterPerFile } from './harness/cluster-per-file';
+import { exporterRuleMatches } from './harness/exporter-rules';
 
 jest.setTimeout(180_000);
 
@@ -54,5 +56,34 @@ describe('Kafka 3.9.1 brokers started from the post-renderer (tls-only)', () => 
     expect(run.stderr).not.toMatch(/Exception/);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/No partition reassignments found/);
+  });
+
+  test('every rule of the JMX exporter configuration matches MBeans of every broker (Kafka 3.9.1)', async () => {
+    // Partition gauges exist only where a replica is: a topic on every broker, whatever ran before.
+    await withAdmin(cluster.kafka(), (admin) =>
+      admin.createTopics({
+        topics: [{ topic: 'exporter-rules', numPartitions: 1, replicationFactor: 3 }],
+        waitForLeaders: true,
+      }),
+    );
+    const matches = await Promise.all(
+      cluster.brokers.map((broker) => exporterRuleMatches(cluster, broker)),
+    );
+    for (const { podName, samples } of matches) {
+      console.info(
+        `${podName}: samples per rule`,
+        samples.map((s) => `${s.rule.name} ${s.count}`),
+      );
+    }
+    expect(matches.map((m) => ({ broker: m.podName, unmatched: m.unmatched }))).toEqual(
+      matches.map((m) => ({ broker: m.podName, unmatched: [] })),
+    );
+    // The rule that matched nothing before: RequestsPerSec beans carry the API version as a key.
+    for (const broker of cluster.brokers) {
+      const body = await (await fetch(broker.exporter?.metricsUrl ?? '')).text();
+      expect(body).toMatch(
+        /^cp_kafka_network_requestmetrics_requestspersec_\w+\{version="\d+",?\} /m,
+      );
+    }
   });
 });
