@@ -26,7 +26,14 @@ export interface WorkloadView {
   container: Container;
   /** spec.replicas; the API server defaults an absent value to 1. */
   replicas: number;
+  /** The StatefulSet's own annotations (exemptions are read from these only: exemptions.ts). */
   annotations: Readonly<Record<string, string>>;
+  /**
+   * The pod template's annotations: where cp-helm-charts users can put annotations at all
+   * (`podAnnotations`; the charts have no value for the StatefulSet's own). Intent annotations are
+   * read from here too (`intent`), exemptions never.
+   */
+  templateAnnotations: Readonly<Record<string, string>>;
   labels: Readonly<Record<string, string>>;
 }
 
@@ -92,12 +99,31 @@ function view(
     container,
     replicas: typeof spec.replicas === 'number' ? spec.replicas : 1,
     annotations: object.metadata?.annotations ?? {},
+    templateAnnotations: spec.template?.metadata?.annotations ?? {},
     labels: object.metadata?.labels ?? {},
   };
 }
 
 /** An annotation's value, trimmed; `undefined` when absent, `''` when present but empty. */
 export function annotation(view: WorkloadView, name: string): string | undefined {
-  const value = view.annotations[name];
+  return trimmed(view.annotations[name]);
+}
+
+/**
+ * An intent annotation (a plan, an acknowledgement, a deletion reason): the StatefulSet's own, or,
+ * when it has none with a value, its pod template's. cp-helm-charts renders no StatefulSet
+ * annotations, only the pod template's (`cp-kafka.podAnnotations`, `cp-zookeeper.podAnnotations`),
+ * so a chart user's intent can only arrive there in the change it belongs to. Reading it there
+ * grants nothing: the rule still judges what it says. Exemptions are a different matter and never
+ * come from here. `undefined` when absent in both, `''` when present but empty.
+ */
+export function intent(view: WorkloadView, name: string): string | undefined {
+  const own = annotation(view, name);
+  if (own) return own;
+  const fromTemplate = trimmed(view.templateAnnotations[name]);
+  return fromTemplate || (own ?? fromTemplate);
+}
+
+function trimmed(value: unknown): string | undefined {
   return typeof value === 'string' ? value.trim() : undefined;
 }

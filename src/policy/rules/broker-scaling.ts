@@ -9,6 +9,10 @@
  * proves intent, not execution. A scale-up with a probe is allowed with a warning (the plan can
  * only be executed once the new brokers exist); without one it needs a plan or an acknowledgement.
  *
+ * The plan and acknowledgement annotations are read from the StatefulSet or its pod template
+ * (`intent()`): cp-helm-charts users can set only the latter. Each remedy is executable in the order
+ * it is written: nothing is asked for before it can exist.
+ *
  * A CREATE can be a scale-down too: delete the StatefulSet (with a reason), create it again with
  * fewer replicas. kafka-warden keeps no state, but the cluster does: the volume claims of the
  * brokers the new StatefulSet leaves out are still there (and with --cascade=orphan their pods,
@@ -26,8 +30,9 @@ import {
 } from '../reassignment-plan';
 import { fail, pass, subject, warn, type Rule, type RuleContext, type RuleResult } from '../rule';
 import { claimTemplates, claimsByOrdinal } from '../volume-claims';
-import { annotation, type WorkloadView } from '../workload';
+import { intent, type WorkloadView } from '../workload';
 import { namedList } from './naming';
+import { howToAnnotate, podAnnotationsValue } from './remedy-text';
 
 export const PLAN_ANNOTATION = 'kafka-warden.io/reassignment-plan';
 export const PLAN_CONFIGMAP_ANNOTATION = 'kafka-warden.io/reassignment-plan-configmap';
@@ -97,8 +102,8 @@ export const brokerScaling: Rule<BrokerScalingParameters> = {
 };
 
 async function findPlan(context: RuleContext, view: WorkloadView): Promise<PlanLookup> {
-  const inline = annotation(view, PLAN_ANNOTATION);
-  const configMap = annotation(view, PLAN_CONFIGMAP_ANNOTATION);
+  const inline = intent(view, PLAN_ANNOTATION);
+  const configMap = intent(view, PLAN_CONFIGMAP_ANNOTATION);
   if (inline && configMap) {
     return {
       status: 'invalid',
@@ -151,7 +156,9 @@ async function scaleDown(scaling: Scaling): Promise<RuleResult> {
   const text: ScaleDownText = {
     change,
     why,
-    how: scaling.leftBehind ? recreationRemedy(scaling, ids) : scaleDownRemedy(context, to, answer),
+    how: scaling.leftBehind
+      ? recreationRemedy(scaling, ids)
+      : scaleDownRemedy(context, view, to, answer),
   };
   if (answer.status === 'answered') return liveVerdict(scaling, removed, answer.value, text);
   if (answer.status === 'unavailable' && !answer.failOpen) {
@@ -167,6 +174,7 @@ async function scaleDown(scaling: Scaling): Promise<RuleResult> {
 
 function scaleDownRemedy(
   context: RuleContext,
+  view: WorkloadView,
   to: number,
   answer: ClusterAnswer<HostedReplicas>,
 ): string {
@@ -180,9 +188,14 @@ function scaleDownRemedy(
     return `To proceed: (1) ${generate}; (2) ${execute}; (3) scale down again: kafka-warden checks the live cluster, no plan annotation is needed.`;
   }
   return (
-    `To proceed: (1) ${generate}; (2) ${execute}; (3) put the plan in annotation ` +
-    `${PLAN_ANNOTATION} or in key ${PLAN_CONFIGMAP_KEY} of a ConfigMap named by ` +
-    `${PLAN_CONFIGMAP_ANNOTATION}, and scale down.`
+    `To proceed: (1) ${generate}; (2) ${execute}; (3) attach the plan: kubectl create configmap ` +
+    `<name> --from-file=${PLAN_CONFIGMAP_KEY}, then ` +
+    `${howToAnnotate(view, PLAN_CONFIGMAP_ANNOTATION, '<name>')}; or inline in annotation ` +
+    `${PLAN_ANNOTATION}; (4) scale down.` +
+    (context.hasClusterProbe
+      ? ''
+      : ` With a cluster-state probe (serve --kafka-tls-dir) the live cluster decides instead, ` +
+        `and no annotation is needed.`)
   );
 }
 
@@ -203,8 +216,7 @@ function liveVerdict(
     }
   }
   if (partitions.size === 0) {
-    const planNote =
-      annotation(view, PLAN_ANNOTATION) ?? annotation(view, PLAN_CONFIGMAP_ANNOTATION);
+    const planNote = intent(view, PLAN_ANNOTATION) ?? intent(view, PLAN_CONFIGMAP_ANNOTATION);
     return pass(
       `${change}: the cluster confirms brokers ${ids} host no replica`,
       `${change}: the cluster confirms brokers ${ids} host no replica` +
@@ -359,7 +371,8 @@ function recreationRemedy({ view, from, to, leftBehind }: Scaling, ids: string):
     `like any scale-down (move every replica off brokers ${ids}: kafka-warden plan --brokers ` +
     `${to}, kafka-reassign-partitions --execute and --verify; then lower the count); or, if the ` +
     `replicas were already moved, put that plan in annotation ${PLAN_ANNOTATION} (or in a ` +
-    `ConfigMap named by ${PLAN_CONFIGMAP_ANNOTATION}) of the new StatefulSet. If brokers ${ids} ` +
+    `ConfigMap named by ${PLAN_CONFIGMAP_ANNOTATION}) of the new StatefulSet or of its pod ` +
+    `template (chart value ${podAnnotationsValue(view.role)}). If brokers ${ids} ` +
     `were emptied and removed long ago, their claims are stale: delete them (kubectl delete pvc ` +
     `${claims.join(' ')}), or a later scale-up would start brokers on the old data.`
   );
@@ -379,16 +392,7 @@ async function scaleUp(scaling: Scaling): Promise<RuleResult> {
   const generate =
     `kafka-warden plan --bootstrap-server <broker>:9093 --tls-dir <client keystore dir> ` +
     `--brokers ${to} > plan.json`;
-  const how =
-    `To proceed: generate a plan that spreads partitions onto brokers ${ids} (${generate}, ` +
-    `once the new brokers are Ready; or kafka-reassign-partitions --generate with --broker-list ` +
-    `${brokerList(range(0, to))}), put it in annotation ${PLAN_ANNOTATION} or in key ` +
-    `${PLAN_CONFIGMAP_KEY} of a ConfigMap named by ${PLAN_CONFIGMAP_ANNOTATION}, and run it with ` +
-    `kafka-reassign-partitions --execute once the new brokers are Ready` +
-    (planOnly
-      ? ' (this policy requires a plan).'
-      : `; or, if the new brokers are meant for new topics only, annotate ` +
-        `${SCALE_UP_ACK_ANNOTATION}: "<why>".`);
+  const how = scaleUpRemedy(scaling, generate);
   if (lookup.status === 'invalid') {
     return fail(
       `${change}: the reassignment plan in ${lookup.where} is not usable`,
@@ -417,7 +421,7 @@ async function scaleUp(scaling: Scaling): Promise<RuleResult> {
         `--execute once they are Ready.`,
     );
   }
-  const ack = annotation(view, SCALE_UP_ACK_ANNOTATION);
+  const ack = intent(view, SCALE_UP_ACK_ANNOTATION);
   if (ack && !planOnly) return pass(`${change} acknowledged: ${ack}`);
   if (context.hasClusterProbe && !planOnly && ack !== '') {
     // A plan onto brokers that do not exist yet cannot be executed; with the live cluster in view
@@ -425,8 +429,7 @@ async function scaleUp(scaling: Scaling): Promise<RuleResult> {
     return warn(
       `${change}: brokers ${ids} stay empty until a reassignment (kafka-warden plan --brokers ${to})`,
       `${why} Once brokers ${ids} are Ready, move partitions onto them: ${generate}, then ` +
-        `kafka-reassign-partitions --bootstrap-server … --reassignment-json-file plan.json ` +
-        `--execute, and --verify until complete.`,
+        `${EXECUTE}.`,
     );
   }
   const ackNote =
@@ -438,6 +441,47 @@ async function scaleUp(scaling: Scaling): Promise<RuleResult> {
   return fail(
     `${change} adds empty brokers ${ids} without a plan or acknowledgement`,
     `${why}${ackNote} ${how}`,
+  );
+}
+
+const EXECUTE =
+  `kafka-reassign-partitions --bootstrap-server … --reassignment-json-file plan.json --execute, ` +
+  `and --verify until every reassignment is complete`;
+
+/**
+ * Steps that can be taken in the order written. A plan onto brokers that do not exist cannot be
+ * executed (Kafka refuses unregistered brokers), and kafka-reassign-partitions --generate leaves
+ * them out; kafka-warden plan reads only the current assignment, so its plan can be made before
+ * the scale-up and executed after it.
+ */
+function scaleUpRemedy({ context, view, from, to }: Scaling, generate: string): string {
+  const ids = list(range(from, to));
+  const spread =
+    `once brokers ${ids} are Ready, spread partitions onto them: ${generate} (or ` +
+    `kafka-reassign-partitions --generate with --broker-list ${brokerList(range(0, to))}), then ` +
+    EXECUTE;
+  const attach =
+    `kubectl create configmap <name> --from-file=${PLAN_CONFIGMAP_KEY}, then ` +
+    `${howToAnnotate(view, PLAN_CONFIGMAP_ANNOTATION, '<name>')} (or the plan inline in ` +
+    `annotation ${PLAN_ANNOTATION})`;
+  const planFirst =
+    `generate the plan now: ${generate} (it reads only the current assignment, so it works ` +
+    `before brokers ${ids} exist); attach it: ${attach}; scale up; once brokers ${ids} are Ready, ` +
+    `run it: ${EXECUTE} (generate it again first if topics changed meanwhile)`;
+  if (context.parameters.requirePlanForScaleUp) {
+    return (
+      `To proceed (this policy requires a plan: rules.broker-scaling.parameters.` +
+      `requirePlanForScaleUp is true), in this order: ${planFirst}.`
+    );
+  }
+  return (
+    `To proceed, in this order: (1) acknowledge the scale-up: ` +
+    `${howToAnnotate(view, SCALE_UP_ACK_ANNOTATION, '"<why>"')}; (2) scale up; (3) ${spread}. ` +
+    `Or, instead of the acknowledgement, ${planFirst}.` +
+    (context.hasClusterProbe
+      ? ''
+      : ` With a cluster-state probe (serve --kafka-tls-dir) a scale-up needs neither and is ` +
+        `allowed with a warning.`)
   );
 }
 

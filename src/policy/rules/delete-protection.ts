@@ -1,10 +1,12 @@
 /**
  * Deleting a Kafka StatefulSet stops every broker at once (unless --cascade=orphan) and, with a
  * later reinstall, invites reusing or losing its volumes; it needs a stated reason on the object
- * being deleted. ZooKeeper is protected too by default: without it no broker can work.
+ * being deleted. ZooKeeper is protected too by default: without it no broker can work. The reason
+ * is read from the StatefulSet or its pod template, like every intent annotation; the message asks
+ * for kubectl annotate, which restarts nothing (a pod-template annotation would roll every pod).
  */
 import { fail, pass, podNoun, subject, type Rule } from '../rule';
-import { annotation } from '../workload';
+import { intent } from '../workload';
 
 export const DELETION_REASON_ANNOTATION = 'kafka-warden.io/deletion-reason';
 
@@ -22,7 +24,7 @@ export const deleteProtection: Rule<DeleteProtectionParameters> = {
   operations: ['DELETE'],
   evaluate({ previous, role, parameters }) {
     if (!previous || (role === 'zookeeper' && !parameters.protectZooKeeper)) return [];
-    const reason = annotation(previous, DELETION_REASON_ANNOTATION);
+    const reason = intent(previous, DELETION_REASON_ANNOTATION);
     if (reason) return [pass(`deletion reason: ${reason}`)];
     const empty =
       reason === ''

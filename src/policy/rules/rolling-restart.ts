@@ -5,9 +5,16 @@
  * fail) or goes offline. Strimzi's KafkaRoller refuses to restart a broker in that state; this rule
  * refuses the change that would start the roll, while the live cluster says so.
  *
+ * A template change that only adds or changes kafka-warden's intent annotations (a plan or an
+ * acknowledgement given through the chart's podAnnotations, the one place cp-helm-charts users can
+ * put them) counts as a roll like any other: the StatefulSet controller restarts every broker for
+ * it, and a restart is just as unsafe while partitions are under-replicated. The message says so,
+ * and that annotating the StatefulSet with kubectl instead restarts nothing.
+ *
  * The answer is never cached (src/kafka/probe.ts): "healthy a few seconds ago" is not evidence once
  * a broker may have died since.
  */
+import type { PodTemplate } from '../../core/k8s-types';
 import type { PartitionAtRisk, PartitionHealth } from '../cluster-state';
 import { templateChanges } from '../pod-template';
 import {
@@ -21,6 +28,12 @@ import {
   type RuleResult,
 } from '../rule';
 import type { WorkloadView } from '../workload';
+import {
+  PLAN_ANNOTATION,
+  PLAN_CONFIGMAP_ANNOTATION,
+  SCALE_UP_ACK_ANNOTATION,
+} from './broker-scaling';
+import { DELETION_REASON_ANNOTATION } from './delete-protection';
 import { namedList } from './naming';
 
 /** What to do about partitions whose replication factor is at or below their min.insync.replicas. */
@@ -55,7 +68,7 @@ export const rollingRestart: Rule<RollingRestartParameters> = {
     if (changes.length === 0) return [pass('pod template unchanged: no broker restarts')];
     const noRoll = whyNothingRolls(current, previous);
     if (noRoll) return [pass(`pod template changes, but ${noRoll}`)];
-    return judge(context, current, changes);
+    return judge(context, current, changes, intentOnlyNote(previous, current));
   },
 };
 
@@ -77,10 +90,12 @@ async function judge(
   context: RuleContext<RollingRestartParameters>,
   view: WorkloadView,
   changes: string[],
+  /** Set when only intent annotations differ: the roll is still a roll, and can be avoided. */
+  intentNote: string,
 ): Promise<RuleResult[]> {
   const { maxPartitionsNamed, lowReplicationFactor } = context.parameters;
   const what = `the pod template of ${subject(view)} changes (${namedList(changes, 3, 'field')})`;
-  const roll = `${what}, which restarts every broker one by one`;
+  const roll = `${what}, which restarts every broker one by one${intentNote}`;
   const answer = await context.askCluster('checking partition health', (probe, signal) =>
     probe.partitionHealth(context.cluster, signal),
   );
@@ -114,6 +129,32 @@ async function judge(
         ];
   }
   return verdicts(answer.value, roll, maxPartitionsNamed, lowReplicationFactor);
+}
+
+/** The annotations a broker remedy asks for, which a chart user gives in the pod template. */
+const INTENT_ANNOTATIONS = [
+  PLAN_ANNOTATION,
+  PLAN_CONFIGMAP_ANNOTATION,
+  SCALE_UP_ACK_ANNOTATION,
+  DELETION_REASON_ANNOTATION,
+];
+
+/** A note when the templates differ only in intent annotations (added, changed or removed). */
+function intentOnlyNote(previous: WorkloadView, current: WorkloadView): string {
+  const before = withoutIntent(previous.spec.template);
+  const after = withoutIntent(current.spec.template);
+  if (templateChanges(before, after).length > 0) return '';
+  return (
+    ` (only kafka-warden annotations change there, and that rolls the brokers all the same; ` +
+    `kubectl annotate statefulset ${current.name} instead restarts nothing)`
+  );
+}
+
+function withoutIntent(template: PodTemplate | undefined): PodTemplate | undefined {
+  if (!template?.metadata?.annotations) return template;
+  const annotations = { ...template.metadata.annotations };
+  for (const name of INTENT_ANNOTATIONS) delete annotations[name];
+  return { ...template, metadata: { ...template.metadata, annotations } };
 }
 
 // An exemption counts only from the object as it was, so the annotation is a change of its own;

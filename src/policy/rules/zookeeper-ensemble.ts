@@ -3,10 +3,13 @@
  * ensemble statically (ZOOKEEPER_SERVERS, the 3.4/3.5 style without dynamic reconfiguration), so a
  * size change rewrites the server list of every member; during the roll, members with the old and
  * the new list can each count a different majority: quorum loss or split brain (cp-helm-charts
- * #242, #498). An even size adds a server without adding fault tolerance.
+ * #242, #498). An even size adds a server without adding fault tolerance. The acknowledgement is
+ * read from the StatefulSet or its pod template (`cp-zookeeper.podAnnotations`): the size change
+ * restarts every server anyway, so the chart way costs no extra roll.
  */
 import { fail, pass, subject, warn, type Rule, type RuleResult } from '../rule';
-import { annotation } from '../workload';
+import { intent } from '../workload';
+import { howToAnnotate } from './remedy-text';
 
 export const ENSEMBLE_ACK_ANNOTATION = 'kafka-warden.io/ensemble-change-acknowledged';
 
@@ -28,7 +31,7 @@ export const zookeeperEnsemble: Rule<ZookeeperEnsembleParameters> = {
     const size = current.replicas;
     if (previous && previous.replicas !== size) {
       const change = `ensemble ${previous.replicas} → ${size}`;
-      const ack = annotation(current, ENSEMBLE_ACK_ANNOTATION);
+      const ack = intent(current, ENSEMBLE_ACK_ANNOTATION);
       if (ack) {
         results.push(pass(`${change} acknowledged: ${ack}`));
       } else {
@@ -47,8 +50,10 @@ export const zookeeperEnsemble: Rule<ZookeeperEnsembleParameters> = {
               `it as maintenance: back up the data directories, make sure every server is healthy ` +
               `(echo srvr: one leader, the rest followers), stage the roll with ` +
               `updateStrategy.rollingUpdate.partition so that one server restarts at a time, ` +
-              `checking after each that the ensemble has exactly one leader, and annotate ` +
-              `${ENSEMBLE_ACK_ANNOTATION}: "<reason>" on the StatefulSet to confirm.`,
+              `checking after each that the ensemble has exactly one leader, and confirm it: ` +
+              `${howToAnnotate(current, ENSEMBLE_ACK_ANNOTATION, '"<reason>"', { rollsAnyway: true })}. ` +
+              `A platform that wants no acknowledgement says so in the policy file ` +
+              `(rules.zookeeper-ensemble.mode, or namespaceOverrides.<namespace>.zookeeper-ensemble.mode: warn).`,
           ),
         );
       }

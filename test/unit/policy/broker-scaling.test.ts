@@ -555,3 +555,78 @@ describe('rule broker-scaling on CREATE: a StatefulSet deleted and created with 
     expect(evaluate(created(1))).not.toBeInstanceOf(Promise);
   });
 });
+
+describe('rule broker-scaling remedies a chart user can follow, in the order written', () => {
+  const scaleUp = update(brokers(3), brokers(5));
+
+  test('a scale-up acknowledges first, scales up, and generates the plan once the new brokers are Ready', async () => {
+    const { message } = await findingOf('broker-scaling', scaleUp);
+    const steps = [
+      '(1) acknowledge the scale-up: annotate the StatefulSet before the change (kubectl ' +
+        `annotate statefulset my-cp-cp-kafka ${ACK}="<why>", and ${ACK}- once it is done; helm ` +
+        'upgrade keeps an annotation ' +
+        'it did not render), or give it with the change in chart value cp-kafka.podAnnotations',
+      'restarts every broker one by one',
+      '(2) scale up',
+      '(3) once brokers 3, 4 are Ready, spread partitions onto them: kafka-warden plan',
+      '--broker-list 0,1,2,3,4',
+      '--execute, and --verify',
+    ];
+    let at = -1;
+    for (const step of steps) {
+      const next = message.indexOf(step, at + 1);
+      expect({ step, found: next > at }).toEqual({ step, found: true });
+      at = next;
+    }
+  });
+
+  test('a scale-up never asks for a plan made once the brokers are Ready before they exist', async () => {
+    const { message } = await findingOf('broker-scaling', scaleUp);
+    // The plan alternative is generated now (kafka-warden plan reads only the current assignment)
+    // and executed after the scale-up; --generate leaves brokers Kafka does not know out.
+    expect(message).toContain(
+      'generate the plan now: kafka-warden plan --bootstrap-server <broker>:9093 --tls-dir ' +
+        '<client keystore dir> --brokers 5 > plan.json (it reads only the current assignment, so ' +
+        'it works before brokers 3, 4 exist); attach it: kubectl create configmap <name> ' +
+        `--from-file=plan.json, then annotate the StatefulSet before the change (kubectl annotate ` +
+        `statefulset my-cp-cp-kafka ${PLAN_CM}=<name>,`,
+    );
+    expect(message).toContain('; scale up; once brokers 3, 4 are Ready, run it:');
+    expect(message).not.toMatch(/once the new brokers are Ready\), put it in annotation/);
+    expect(message).toContain(
+      'With a cluster-state probe (serve --kafka-tls-dir) a scale-up needs neither',
+    );
+  });
+
+  test('under requirePlanForScaleUp, names the parameter and gives only the plan-first order', async () => {
+    const policy = parsePolicy(
+      'rules: {broker-scaling: {parameters: {requirePlanForScaleUp: true}}}',
+      'p.yaml',
+    );
+    const { message } = await findingOf('broker-scaling', scaleUp, { policy });
+    expect(message).toContain('rules.broker-scaling.parameters.requirePlanForScaleUp is true');
+    expect(message).toContain('in this order: generate the plan now');
+    expect(message).not.toContain('acknowledge the scale-up');
+  });
+
+  test('a scale-down without a probe names the chart value, a ConfigMap, and the probe', async () => {
+    const { message } = await findingOf('broker-scaling', update(brokers(5), brokers(3)));
+    expect(message).toContain(
+      '(3) attach the plan: kubectl create configmap <name> --from-file=plan.json, then annotate ' +
+        `the StatefulSet before the change (kubectl annotate statefulset my-cp-cp-kafka ${PLAN_CM}=<name>,`,
+    );
+    expect(message).toContain('chart value cp-kafka.podAnnotations');
+    expect(message).toContain('(4) scale down. With a cluster-state probe');
+  });
+
+  test('a CREATE left short names the pod template of the new StatefulSet for the plan', async () => {
+    const finding = await findingOf(
+      'broker-scaling',
+      create(kafka({ replicas: 3, spec: { volumeClaimTemplates: [{ metadata: { name: 'd' } }] } })),
+      { volumeClaims: { listClaimNames: () => Promise.resolve(['d-my-cp-cp-kafka-3']) } },
+    );
+    expect(finding.message).toContain(
+      'of the new StatefulSet or of its pod template (chart value cp-kafka.podAnnotations)',
+    );
+  });
+});

@@ -15,6 +15,7 @@ import {
   withAnnotations,
   withBrokerContainer,
   withBrokerEnv,
+  withPodAnnotations,
 } from './fixtures';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kw-check-'));
@@ -194,6 +195,45 @@ describe('kafka-warden check', () => {
     const old = renderPath('0.6.1', 'brokers5');
     expect(runCli(['check', '--old', old, shrunk]).status).toBe(1);
     expect(runCli(['check', '--old', old, shrunk, configMap]).status).toBe(0);
+  });
+
+  test('reads a plan ConfigMap named in cp-kafka.podAnnotations, where chart users can put it', () => {
+    const shrunk = file(
+      'shrunk-by-pod-annotation.yaml',
+      withPodAnnotations(render('0.6.1', 'default'), 'cp-kafka-broker', {
+        'kafka-warden.io/reassignment-plan-configmap': 'plan',
+      }),
+    );
+    const configMap = file('pod-annotation-plan.yaml', [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'plan' },
+        data: {
+          'plan.json': JSON.stringify({
+            version: 1,
+            partitions: [{ topic: 'orders', partition: 0, replicas: [0, 1, 2] }],
+          }),
+        },
+      },
+    ]);
+    const result = runCli(['check', '--old', renderPath('0.6.1', 'brokers5'), shrunk, configMap]);
+    expect(result.status).toBe(0);
+    // The plan in the pod template rolls brokers 0 to 2; without a probe that is a note, not a denial.
+    expect(result.stdout).toContain('allowed: 2 workload(s) checked (2 UPDATE), 0 denied');
+  });
+
+  test('given podManagementPolicy changed in place, denies: the API server refuses it; says how to recreate', () => {
+    const result = runCli([
+      'check',
+      '--old',
+      renderPath('0.6.1', 'parallel'),
+      renderPath('0.6.1', 'default'),
+    ]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /^DENY StatefulSet\/my-cp-cp-kafka ordered-ready: .*are forbidden.*kubectl delete statefulset my-cp-cp-kafka --cascade=orphan/m,
+    );
   });
 
   test('judges workloads missing from the new files as deleted', () => {

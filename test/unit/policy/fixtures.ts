@@ -16,6 +16,8 @@ export interface WorkloadShape {
   replicas?: number;
   env?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** The pod template's annotations: what cp-helm-charts renders from `podAnnotations`. */
+  podAnnotations?: Record<string, string>;
   labels?: Record<string, string>;
   spec?: Partial<StatefulSetSpec>;
 }
@@ -51,7 +53,10 @@ function statefulSet(app: string, container: string, shape: WorkloadShape): Kube
       updateStrategy: { type: 'RollingUpdate' },
       ...shape.spec,
       template: {
-        metadata: { labels: { app } },
+        metadata: {
+          labels: { app },
+          ...(shape.podAnnotations ? { annotations: shape.podAnnotations } : {}),
+        },
         spec: {
           containers: [
             {
@@ -183,6 +188,26 @@ export function withAnnotations(
   target.metadata = {
     ...target.metadata,
     annotations: { ...target.metadata?.annotations, ...annotations },
+  };
+  return copy;
+}
+
+/**
+ * A deep copy of a release with annotations added to the pod template of the StatefulSet with this
+ * container: what `--set cp-kafka.podAnnotations.…` (or cp-zookeeper's) renders, next to the
+ * prometheus annotations the chart writes there.
+ */
+export function withPodAnnotations(
+  objects: KubeObject[],
+  container: string,
+  annotations: Record<string, string>,
+): KubeObject[] {
+  const copy = structuredClone(objects);
+  const template = (statefulSetWith(copy, container).spec as StatefulSetSpec).template;
+  if (!template) throw new Error(`no pod template beside container ${container}`);
+  template.metadata = {
+    ...template.metadata,
+    annotations: { ...template.metadata?.annotations, ...annotations },
   };
   return copy;
 }

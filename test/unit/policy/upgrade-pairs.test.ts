@@ -14,7 +14,13 @@ import { parseManifests } from '../../../src/policy/parse-manifests';
 import { configMapPlanSource } from '../../../src/policy/plan-source';
 import { CHART_VERSIONS, REPO_ROOT } from '../../support/paths';
 import { admissionReview } from '../../support/pods';
-import { render, withAnnotations, withBrokerContainer, withBrokerEnv } from './fixtures';
+import {
+  render,
+  withAnnotations,
+  withBrokerContainer,
+  withBrokerEnv,
+  withPodAnnotations,
+} from './fixtures';
 
 const PINNED_2_5 = {
   KAFKA_INTER_BROKER_PROTOCOL_VERSION: '2.5',
@@ -100,6 +106,12 @@ const PAIRS: [
     'allow',
   ],
   [
+    '0.6.1/brokers5 + broker-scaling exemption in cp-kafka.podAnnotations → 0.6.1/default + the same',
+    () => withPodAnnotations(render('0.6.1', 'brokers5'), 'cp-kafka-broker', EXEMPT_SCALING),
+    () => withPodAnnotations(render('0.6.1', 'default'), 'cp-kafka-broker', EXEMPT_SCALING),
+    'deny: broker-scaling',
+  ],
+  [
     '0.6.1/default → 0.6.1/default, broker container renamed on an unlisted image',
     () => render('0.6.1', 'default'),
     () => withBrokerContainer(render('0.6.1', 'default'), DISGUISED),
@@ -128,6 +140,15 @@ const PAIRS: [
       'allow',
     ],
     [
+      `${v}/default → ${v}/brokers5 + scale-up acknowledged in cp-kafka.podAnnotations`,
+      () => render(v, 'default'),
+      () =>
+        withPodAnnotations(render(v, 'brokers5'), 'cp-kafka-broker', {
+          'kafka-warden.io/scale-up-acknowledged': 'new brokers for the audit topics',
+        }),
+      'allow',
+    ],
+    [
       `${v}/brokers5 → ${v}/default`,
       () => render(v, 'brokers5'),
       () => render(v, 'default'),
@@ -145,10 +166,33 @@ const PAIRS: [
       'allow',
     ],
     [
+      `${v}/brokers5 → ${v}/default + reassignment plan ConfigMap in cp-kafka.podAnnotations`,
+      () => render(v, 'brokers5'),
+      () => [
+        ...withPodAnnotations(render(v, 'default'), 'cp-kafka-broker', {
+          'kafka-warden.io/reassignment-plan-configmap': 'shrink-to-3',
+        }),
+        planConfigMap(),
+      ],
+      'allow',
+    ],
+    [
       `${v}/default → ${v}/parallel`,
       () => render(v, 'default'),
       () => render(v, 'parallel'),
       'deny: ordered-ready',
+    ],
+    [
+      `${v}/parallel → ${v}/default (podManagementPolicy changed in place)`,
+      () => render(v, 'parallel'),
+      () => render(v, 'default'),
+      'deny: ordered-ready',
+    ],
+    [
+      `${v}/parallel → ${v}/parallel (applied again)`,
+      () => render(v, 'parallel'),
+      () => render(v, 'parallel'),
+      'allow; warn: ordered-ready',
     ],
     [
       `${v}/default → ${v}/ondelete`,
@@ -167,6 +211,15 @@ const PAIRS: [
       () => render(v, 'default'),
       () =>
         withAnnotations(render(v, 'zk5'), 'cp-zookeeper-server', {
+          'kafka-warden.io/ensemble-change-acknowledged': 'CHG-7: grow to 5',
+        }),
+      'allow',
+    ],
+    [
+      `${v}/default → ${v}/zk5 + ensemble change acknowledged in cp-zookeeper.podAnnotations`,
+      () => render(v, 'default'),
+      () =>
+        withPodAnnotations(render(v, 'zk5'), 'cp-zookeeper-server', {
           'kafka-warden.io/ensemble-change-acknowledged': 'CHG-7: grow to 5',
         }),
       'allow',

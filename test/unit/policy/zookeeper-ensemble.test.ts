@@ -10,7 +10,17 @@ const CASES: [name: string, req: PolicyRequest, outcomes: string[], mentions: st
     'given an ensemble change 3 → 5 without acknowledgement, denies: quorum loss or split brain',
     update(zookeeper(), zookeeper({ replicas: 5 })),
     ['fail'],
-    ['from 3 to 5', 'ZOOKEEPER_SERVERS', 'quorum', 'two leaders', 'rollingUpdate.partition', ACK],
+    [
+      'from 3 to 5',
+      'ZOOKEEPER_SERVERS',
+      'quorum',
+      'two leaders',
+      'rollingUpdate.partition',
+      `kubectl annotate statefulset my-cp-cp-zookeeper ${ACK}="<reason>"`,
+      'chart value cp-zookeeper.podAnnotations',
+      'this change restarts every ZooKeeper server anyway',
+      'namespaceOverrides.<namespace>.zookeeper-ensemble.mode: warn',
+    ],
   ],
   [
     'given an ensemble change acknowledged with a reason, allows',
