@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   KW_INPUT_NOT_MAPPING: 'a document is not a mapping (a Kubernetes object)',
   KW_CONFIG_INVALID: 'the configuration does not match its schema',
   KW_CONFIG_READ: 'the configuration file cannot be read',
+  KW_CONFIG_WEBHOOK:
+    'the configuration needs objects besides pods changed, which the mutating webhook cannot do whole',
   KW_BROKER_COMMAND: "the broker container's command is not one kafka-warden can safely extend",
   KW_BROKER_KAFKA_OPTS:
     "the broker's KAFKA_OPTS cannot take the JAAS option: it comes from valueFrom or names another JAAS file",
