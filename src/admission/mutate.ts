@@ -11,6 +11,7 @@ import { WardenError } from '../core/errors';
 import { brokerContextForPod, brokerContextForStatefulSet } from '../core/broker-context';
 import { detectWorkload } from '../core/detect';
 import { injectPodTemplate } from '../core/inject-pod';
+import { podNotices } from '../core/notices';
 import type { KubeObject, PodTemplate, StatefulSetSpec } from '../core/k8s-types';
 import type { BrokerContext } from '../core/listeners';
 import { isHelmHook } from '../core/transform-manifests';
@@ -43,17 +44,25 @@ export function mutate(request: AdmissionRequest, options: MutationOptions): Mut
   const where = `${request.kind.kind} ${request.namespace ?? ''}/${object.metadata?.name ?? request.name ?? generateName}`;
 
   let outcome: Transformed | null;
+  let notices: string[];
   try {
+    notices = noticesFor(object, request.kind.kind, where, options);
     outcome = transformObject(object, request.kind.kind, where, options);
   } catch (error) {
     if (!(error instanceof WardenError)) throw error;
     return failedOpen(where, error);
   }
+  const warnings = notices.length > 0 ? { warnings: notices } : {};
   if (!outcome)
-    return { allowed: true, result: 'skipped', reason: 'not a Kafka or ZooKeeper workload' };
+    return {
+      allowed: true,
+      result: 'skipped',
+      reason: 'not a Kafka or ZooKeeper workload',
+      ...warnings,
+    };
 
   const patch = compare(object, outcome.object);
-  if (patch.length === 0) return { allowed: true, result: 'unchanged' };
+  if (patch.length === 0) return { allowed: true, result: 'unchanged', ...warnings };
   // Only a pod that still needs injecting is refused: one the post-renderer already made whole
   // (it added the Services) gets no patch above.
   const refusal = outcome.broker ? webhookBrokerRefusal(outcome.broker, options.config) : null;
@@ -61,7 +70,30 @@ export function mutate(request: AdmissionRequest, options: MutationOptions): Mut
   // The request object is not needed any more: apply the patch to it in place, with validation,
   // to prove every operation applies (a throw here is a 500, never a bad patch sent to the API).
   applyPatch(object, patch, true, true);
-  return { allowed: true, result: 'injected', patch };
+  return { allowed: true, result: 'injected', patch, ...warnings };
+}
+
+/** The transformation's notices on the object as it came, as admission warnings. */
+function noticesFor(
+  object: KubeObject,
+  kind: string,
+  where: string,
+  options: MutationOptions,
+): string[] {
+  const { config } = options;
+  if (kind === 'Pod') {
+    return podNotices(
+      object as PodTemplate,
+      { where, broker: brokerContextForPod(object) },
+      config,
+    ).map((n) => n.message);
+  }
+  const spec = object.spec as StatefulSetSpec | undefined;
+  if (kind !== 'StatefulSet' || !options.mutateStatefulSets || !spec?.template) return [];
+  const detected = detectWorkload(spec.template.metadata, spec.template.spec, config);
+  const ctx =
+    detected?.role === 'kafka' ? { where, broker: brokerContextForStatefulSet(object) } : { where };
+  return podNotices(spec.template, ctx, config).map((n) => n.message);
 }
 
 /** Mutation fails open: the pod is admitted as it is, and the user is told why. */

@@ -10,6 +10,7 @@ import { detectWorkload, labelsMatch } from './detect';
 import { WardenError } from './errors';
 import { injectPodTemplate, type PodInjectionContext } from './inject-pod';
 import { STATUS_ANNOTATION } from './injection-status';
+import { podNotices, type Notice } from './notices';
 import type {
   KubeObject,
   LabelSelector,
@@ -37,6 +38,8 @@ export interface ManifestTransformResult {
   /** The input objects, transformed in place. */
   objects: (KubeObject | undefined)[];
   added: AddedObject[];
+  /** What was left alone that the user probably expected changed, with the setting that does it. */
+  notices: Notice[];
 }
 
 interface KafkaCluster {
@@ -71,6 +74,7 @@ export function transformManifests(
     }
   }
   const lookup = (host: string) => hostToCluster.get(host.split('.')[0] ?? host);
+  const notices: Notice[] = [];
 
   objects.forEach((object, index) => {
     if (!object || isHelmHook(object)) return;
@@ -96,6 +100,7 @@ export function transformManifests(
     const cluster = clusters.find((c) => c.index === index);
     if (cluster) ctx.broker = cluster.context;
     else if (object.kind === 'Pod') ctx.broker = brokerContextForPod(object);
+    notices.push(...podNotices(template, ctx, config));
     injectPodTemplate(template, ctx, config);
   });
 
@@ -105,7 +110,7 @@ export function transformManifests(
       added.push({ object, after: cluster.index });
     }
   }
-  return { objects, added };
+  return { objects, added, notices };
 }
 
 function findKafkaClusters(
