@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   KW_BROKER_COMMAND: "the broker container's command is not one kafka-warden can safely extend",
   KW_BROKER_KAFKA_OPTS:
     "the broker's KAFKA_OPTS cannot take the JAAS option: it comes from valueFrom or names another JAAS file",
+  KW_BROKER_SETTING:
+    "a setting in the chart's values conflicts with one kafka-warden sets, or two listeners (or the JMX port) share a port",
   KW_EXTERNAL_HOST: 'an external listener mode needs a host template',
   KW_EXTERNAL_PORT_CONFLICT:
     "the configured first NodePort disagrees with the chart's NodePort Services",
