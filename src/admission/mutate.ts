@@ -8,9 +8,14 @@
 import { applyPatch, compare } from 'fast-json-patch';
 import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
+import { brokerContextForPod, brokerContextForStatefulSet } from '../core/broker-context';
+import { detectWorkload } from '../core/detect';
 import { injectPodTemplate } from '../core/inject-pod';
+import { podNotices } from '../core/notices';
 import type { KubeObject, PodTemplate, StatefulSetSpec } from '../core/k8s-types';
-import { brokerContextForPod, isHelmHook } from '../core/transform-manifests';
+import type { BrokerContext } from '../core/listeners';
+import { isHelmHook } from '../core/transform-manifests';
+import { webhookBrokerRefusal } from '../core/webhook-scope';
 import { cloneJson } from './clone-json';
 import type { AdmissionOutcome, AdmissionRequest } from './review';
 
@@ -38,30 +43,74 @@ export function mutate(request: AdmissionRequest, options: MutationOptions): Mut
     typeof object.metadata?.generateName === 'string' ? object.metadata.generateName : '';
   const where = `${request.kind.kind} ${request.namespace ?? ''}/${object.metadata?.name ?? request.name ?? generateName}`;
 
-  let transformed: KubeObject;
+  let outcome: Transformed | null;
+  let notices: string[];
   try {
-    const outcome = transformObject(object, request.kind.kind, where, options);
-    if (!outcome)
-      return { allowed: true, result: 'skipped', reason: 'not a Kafka or ZooKeeper workload' };
-    transformed = outcome;
+    notices = noticesFor(object, request.kind.kind, where, options);
+    outcome = transformObject(object, request.kind.kind, where, options);
   } catch (error) {
     if (!(error instanceof WardenError)) throw error;
-    // Mutation fails open: the pod is admitted as it is, and the user is told why.
+    return failedOpen(where, error);
+  }
+  const warnings = notices.length > 0 ? { warnings: notices } : {};
+  if (!outcome)
     return {
       allowed: true,
-      result: 'failed-open',
-      reason: error.code,
-      warnings: [`kafka-warden did not inject into ${where}: ${error.message}`],
-      auditAnnotations: { 'injection-skipped': error.code },
+      result: 'skipped',
+      reason: 'not a Kafka or ZooKeeper workload',
+      ...warnings,
     };
-  }
 
-  const patch = compare(object, transformed);
-  if (patch.length === 0) return { allowed: true, result: 'unchanged' };
+  const patch = compare(object, outcome.object);
+  if (patch.length === 0) return { allowed: true, result: 'unchanged', ...warnings };
+  // Only a pod that still needs injecting is refused: one the post-renderer already made whole
+  // (it added the Services) gets no patch above.
+  const refusal = outcome.broker ? webhookBrokerRefusal(outcome.broker, options.config) : null;
+  if (refusal) return failedOpen(where, new WardenError('KW_CONFIG_WEBHOOK', refusal));
   // The request object is not needed any more: apply the patch to it in place, with validation,
   // to prove every operation applies (a throw here is a 500, never a bad patch sent to the API).
   applyPatch(object, patch, true, true);
-  return { allowed: true, result: 'injected', patch };
+  return { allowed: true, result: 'injected', patch, ...warnings };
+}
+
+/** The transformation's notices on the object as it came, as admission warnings. */
+function noticesFor(
+  object: KubeObject,
+  kind: string,
+  where: string,
+  options: MutationOptions,
+): string[] {
+  const { config } = options;
+  if (kind === 'Pod') {
+    return podNotices(
+      object as PodTemplate,
+      { where, broker: brokerContextForPod(object) },
+      config,
+    ).map((n) => n.message);
+  }
+  const spec = object.spec as StatefulSetSpec | undefined;
+  if (kind !== 'StatefulSet' || !options.mutateStatefulSets || !spec?.template) return [];
+  const detected = detectWorkload(spec.template.metadata, spec.template.spec, config);
+  const ctx =
+    detected?.role === 'kafka' ? { where, broker: brokerContextForStatefulSet(object) } : { where };
+  return podNotices(spec.template, ctx, config).map((n) => n.message);
+}
+
+/** Mutation fails open: the pod is admitted as it is, and the user is told why. */
+function failedOpen(where: string, error: WardenError): MutationResult {
+  return {
+    allowed: true,
+    result: 'failed-open',
+    reason: error.code,
+    warnings: [`kafka-warden did not inject into ${where}: ${error.message}`],
+    auditAnnotations: { 'injection-skipped': error.code },
+  };
+}
+
+interface Transformed {
+  object: KubeObject;
+  /** Set when the object is a broker: the context the transformation used. */
+  broker?: BrokerContext;
 }
 
 function transformObject(
@@ -69,28 +118,26 @@ function transformObject(
   kind: string,
   where: string,
   options: MutationOptions,
-): KubeObject | null {
+): Transformed | null {
+  const { config } = options;
   if (kind === 'Pod') {
     const clone = cloneJson(object);
-    const done = injectPodTemplate(
-      clone as PodTemplate,
-      { where, broker: brokerContextForPod(object) },
-      options.config,
-    );
-    return done ? clone : null;
+    const broker = brokerContextForPod(object);
+    const done = injectPodTemplate(clone as PodTemplate, { where, broker }, config);
+    if (!done) return null;
+    return done.role === 'kafka' ? { object: clone, broker } : { object: clone };
   }
   if (kind === 'StatefulSet' && options.mutateStatefulSets) {
     const clone = cloneJson(object);
     const spec = clone.spec as StatefulSetSpec | undefined;
     if (!spec?.template) return null;
-    const name = clone.metadata?.name ?? '';
-    const broker = {
-      cluster: name,
-      headlessService: spec.serviceName ?? `${name}-headless`,
-      replicas: typeof spec.replicas === 'number' ? spec.replicas : 1,
-      chartFirstListenerPort: null,
-    };
-    return injectPodTemplate(spec.template, { where, broker }, options.config) ? clone : null;
+    // Detected first: the context's replica check is for brokers, not any StatefulSet.
+    const detected = detectWorkload(spec.template.metadata, spec.template.spec, config);
+    const broker = detected?.role === 'kafka' ? brokerContextForStatefulSet(clone) : undefined;
+    const ctx = broker ? { where, broker } : { where };
+    const done = injectPodTemplate(spec.template, ctx, config);
+    if (!done) return null;
+    return broker ? { object: clone, broker } : { object: clone };
   }
   return null;
 }

@@ -93,8 +93,8 @@ export class MutationCache {
       return answerFor(hit, tokenVolume);
     }
     const result = mutate(request, options);
-    // A failed-open answer names the pod in its warning: not reusable for another pod.
-    if (result.result === 'failed-open') return result;
+    // A failed-open answer or a notice names the pod in its warning: not reusable for another pod.
+    if (result.result === 'failed-open' || result.warnings) return result;
     const entry = remember(result, tokenVolume, key.length);
     if (!entry || entry.bytes > this.limits.entryBytes) return result;
     this.entries.set(key, entry);

@@ -8,8 +8,11 @@
  * other than KW_USAGE to 1, which here would read as "denied", so input errors are reported here.
  */
 import { readFileSync } from 'node:fs';
+import { resolveConfig, type WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
 import type { KubeObject } from '../core/k8s-types';
+import type { Notice } from '../core/notices';
+import { transformManifests } from '../core/transform-manifests';
 import { evaluateRelease, type ObjectVerdict } from '../policy/evaluate-release';
 import { parseManifests, type SourcedObject } from '../policy/parse-manifests';
 import { configMapPlanSource } from '../policy/plan-source';
@@ -18,8 +21,8 @@ import type { Finding } from '../policy/types';
 import { effectOf } from '../policy/verdict';
 import { parseCommandArgs } from './parse-args';
 
-export const HELP = `usage: kafka-warden check [--policy FILE] [--old OLD.yaml]... [--namespace NS]
-                          [--output text|json] NEW.yaml...
+export const HELP = `usage: kafka-warden check [--policy FILE] [--config FILE] [--old OLD.yaml]...
+                          [--namespace NS] [--output text|json] NEW.yaml...
 
 Checks the Kafka and ZooKeeper StatefulSets in NEW.yaml (a file, or - for standard input) against
 the upgrade and scaling policy. Without --old each is judged as created; with --old (the release
@@ -27,6 +30,9 @@ as it runs now, e.g. "helm get manifest"), objects are paired by kind, namespace
 files an update, only in OLD a deletion, only in NEW a creation.
 
   --policy FILE     platform policy (docs/policy.md); default: every rule in its default mode
+  --config FILE     injection configuration (as for render): NEW.yaml's notices, what the
+                    transformation would leave alone and the setting that changes it, are
+                    reported (default configuration without it)
   --old FILE        the current manifests (repeatable)
   --namespace NS    namespace of objects that name none (default: default)
   --output FORMAT   text (default) or json
@@ -39,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
     args,
     {
       policy: { type: 'string', short: 'p' },
+      config: { type: 'string' },
       old: { type: 'string', multiple: true },
       namespace: { type: 'string', short: 'n' },
       output: { type: 'string', short: 'o' },
@@ -58,19 +65,23 @@ export async function run(args: string[]): Promise<number> {
     throw new WardenError('KW_USAGE', `no manifest file given\n${HELP}`);
   }
   let results: ObjectVerdict[];
+  let notices: Notice[];
   try {
-    results = await checkFiles({
+    ({ results, notices } = await checkFiles({
       newFiles: positionals,
       oldFiles: values.old,
       policyPath: values.policy,
+      configPath: values.config,
       namespace: values.namespace ?? 'default',
-    });
+    }));
   } catch (error) {
     if (!(error instanceof WardenError) || error.code === 'KW_USAGE') throw error;
     process.stderr.write(`kafka-warden check: ${error.code}: ${error.message}\n`);
     return 2;
   }
-  process.stdout.write(output === 'json' ? formatJson(results) : formatText(results));
+  process.stdout.write(
+    output === 'json' ? formatJson(results, notices) : formatText(results, notices),
+  );
   return results.every((r) => r.verdict.allowed) ? 0 : 1;
 }
 
@@ -78,17 +89,21 @@ interface CheckFiles {
   newFiles: string[];
   oldFiles: string[] | undefined;
   policyPath: string | undefined;
+  configPath: string | undefined;
   namespace: string;
 }
 
-async function checkFiles(options: CheckFiles): Promise<ObjectVerdict[]> {
+async function checkFiles(
+  options: CheckFiles,
+): Promise<{ results: ObjectVerdict[]; notices: Notice[] }> {
   const policy = await loadPolicy(options.policyPath);
+  const config = await loadConfig(options.configPath);
   const current = readAll(options.newFiles, true);
   const previous = options.oldFiles ? readAll(options.oldFiles, false) : undefined;
   const origins = new Map<KubeObject, string>();
   for (const { object, origin } of [...current, ...(previous ?? [])]) origins.set(object, origin);
   const objects = current.map((s) => s.object);
-  return evaluateRelease({
+  const results = await evaluateRelease({
     objects,
     ...(previous ? { previousObjects: previous.map((s) => s.object) } : {}),
     ...(policy ? { policy } : {}),
@@ -96,6 +111,27 @@ async function checkFiles(options: CheckFiles): Promise<ObjectVerdict[]> {
     namespace: options.namespace,
     origin: (object) => origins.get(object),
   });
+  return { results, notices: noticesOf(objects, config) };
+}
+
+/**
+ * The post-renderer's notices for the same manifests: the transformation runs on a copy. A
+ * manifest it refuses is render's to report (with its code); check judges the policy.
+ */
+function noticesOf(objects: KubeObject[], config: WardenConfig): Notice[] {
+  try {
+    return transformManifests(structuredClone(objects), config).notices;
+  } catch (error) {
+    if (error instanceof WardenError) return [];
+    throw error;
+  }
+}
+
+async function loadConfig(path: string | undefined): Promise<WardenConfig> {
+  if (!path) return resolveConfig();
+  // Loaded only when needed, as the policy: schema compilation is slow at start-up.
+  const { loadConfigFile } = await import('../config/load-config');
+  return loadConfigFile(path);
 }
 
 async function loadPolicy(path: string | undefined): Promise<Policy | undefined> {
@@ -127,8 +163,8 @@ function readAll(files: string[], mustHoldObjects: boolean): SourcedObject[] {
 
 const LABELS = { deny: 'DENY', warn: 'WARN', audit: 'AUDIT' } as const;
 
-function formatText(results: ObjectVerdict[]): string {
-  const lines: string[] = [];
+function formatText(results: ObjectVerdict[], notices: Notice[]): string {
+  const lines: string[] = notices.map((n) => `NOTICE ${n.message}`);
   for (const result of results) {
     for (const finding of result.verdict.findings) {
       const effect = effectOf(finding);
@@ -170,7 +206,7 @@ function count(results: ObjectVerdict[]) {
 }
 
 /** Stable, versioned machine-readable output: field order and names are part of the contract. */
-function formatJson(results: ObjectVerdict[]): string {
+function formatJson(results: ObjectVerdict[], notices: Notice[]): string {
   const report = {
     apiVersion: 'kafka-warden.io/v1alpha1',
     kind: 'CheckReport',
@@ -187,6 +223,8 @@ function formatJson(results: ObjectVerdict[]): string {
       audits: r.verdict.audits,
       findings: r.verdict.findings,
     })),
+    // Last: the fields before it keep their order for existing readers.
+    notices,
   };
   return `${JSON.stringify(report, null, 2)}\n`;
 }

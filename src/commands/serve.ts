@@ -10,6 +10,7 @@ import { validate } from '../admission/validate';
 import { loadConfigFile } from '../config/load-config';
 import { resolveConfig } from '../core/config';
 import { WardenError } from '../core/errors';
+import { describeWebhookRefusals, webhookRefusals } from '../core/webhook-scope';
 import type { KafkaCredentialFiles } from '../kafka/credentials';
 import { checkBootstrapTemplate, DEFAULT_BOOTSTRAP_TEMPLATE } from '../kafka/probe';
 import { staticLookup } from '../kafka/resolve';
@@ -118,6 +119,11 @@ export async function run(args: string[]): Promise<number> {
   logUnhandledRejections(logger);
 
   const config = values.config ? loadConfigFile(values.config) : resolveConfig();
+  // Before anything listens: a configuration the webhook could apply only in part is refused whole.
+  const refusals = webhookRefusals(config);
+  if (refusals.length > 0) {
+    throw new WardenError('KW_CONFIG_WEBHOOK', describeWebhookRefusals(refusals));
+  }
   const policies = new PolicyStore(values.policy, logger);
   const certFile = values['tls-cert'];
   const keyFile = values['tls-key'];

@@ -9,9 +9,13 @@ export const ERROR_CODES = {
   KW_INPUT_NOT_MAPPING: 'a document is not a mapping (a Kubernetes object)',
   KW_CONFIG_INVALID: 'the configuration does not match its schema',
   KW_CONFIG_READ: 'the configuration file cannot be read',
+  KW_CONFIG_WEBHOOK:
+    'the configuration needs objects besides pods changed, which the mutating webhook cannot do whole',
   KW_BROKER_COMMAND: "the broker container's command is not one kafka-warden can safely extend",
   KW_BROKER_KAFKA_OPTS:
     "the broker's KAFKA_OPTS cannot take the JAAS option: it comes from valueFrom or names another JAAS file",
+  KW_BROKER_SETTING:
+    "a setting in the chart's values conflicts with one kafka-warden sets, or two listeners (or the JMX port) share a port",
   KW_EXTERNAL_HOST: 'an external listener mode needs a host template',
   KW_EXTERNAL_PORT_CONFLICT:
     "the configured first NodePort disagrees with the chart's NodePort Services",

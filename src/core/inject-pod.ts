@@ -45,6 +45,7 @@ import {
 } from './sasl-wiring';
 import { secretModeFor } from './secret-modes';
 import { withAdvertisedListeners } from './start-command';
+import { reconcileUserSettings } from './user-settings';
 import {
   BROKER_SECRETS_DIR,
   BROKER_TLS_VOLUME,
@@ -157,9 +158,28 @@ function injectBroker(
   previous: InjectionStatus | null,
 ): ListenerPlan {
   const plan = planListeners(ctx, config);
+  // Read before anything is set: the user's values as the chart rendered them (on re-injection,
+  // as kafka-warden recorded them).
+  const userJmxPort = rec.originalEnv(broker, 'KAFKA_JMX_PORT');
+  const keptMapEntries = reconcileUserSettings(
+    {
+      where,
+      env: (name) => rec.originalEnv(broker, name),
+      command: previous ? previous.originals?.command?.[broker.name] : broker.command,
+      jmxPort:
+        userJmxPort !== undefined
+          ? Number(userJmxPort)
+          : config.metrics.enabled
+            ? config.metrics.jmxPort
+            : null,
+      replicas: ctx.replicas,
+    },
+    plan,
+    config,
+  );
   rec.setCommand(broker, withAdvertisedListeners(broker.command, advertisedListeners(plan), where));
   const set = (name: string, value: string) => rec.setEnv(broker, name, value);
-  set('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP', protocolMap(plan));
+  set('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP', [protocolMap(plan), ...keptMapEntries].join(','));
   set('KAFKA_INTER_BROKER_LISTENER_NAME', plan.interBrokerListener);
 
   const portNames: Record<string, string> = {

@@ -97,8 +97,17 @@ function planExternal(
     case 'none':
       return { external: null, firstNodePort: null };
     case 'nodeport': {
-      const first =
-        external.firstListenerPort ?? ctx.chartFirstListenerPort ?? DEFAULT_FIRST_LISTENER_PORT;
+      const configured = external.firstListenerPort;
+      const chart = ctx.chartFirstListenerPort;
+      if (configured !== null && chart !== null && configured !== chart) {
+        // Here rather than where the Services are built: the webhook, which sees only the pod,
+        // must refuse the same configurations the post-renderer does.
+        throw new WardenError(
+          'KW_EXTERNAL_PORT_CONFLICT',
+          `StatefulSet ${ctx.cluster}: listeners.external.firstListenerPort ${configured} disagrees with the chart's nodeport.firstListenerPort ${chart} (its NodePort Services use ${chart}); remove one of the two settings`,
+        );
+      }
+      const first = configured ?? chart ?? DEFAULT_FIRST_LISTENER_PORT;
       const host = external.hostTemplate ? expandHost(external.hostTemplate) : '${HOST_IP}';
       return {
         external: {

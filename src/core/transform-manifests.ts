@@ -5,10 +5,12 @@
  * policy/v1beta1 PodDisruptionBudget. Pure: objects in, objects out.
  */
 import type { WardenConfig } from './config';
+import { brokerContextForPod, brokerContextForStatefulSet } from './broker-context';
 import { detectWorkload, labelsMatch } from './detect';
 import { WardenError } from './errors';
 import { injectPodTemplate, type PodInjectionContext } from './inject-pod';
 import { STATUS_ANNOTATION } from './injection-status';
+import { podNotices, type Notice } from './notices';
 import type {
   KubeObject,
   LabelSelector,
@@ -20,7 +22,6 @@ import type {
 import { isRecord } from './k8s-types';
 import type { BrokerContext } from './listeners';
 import { planListeners } from './listeners';
-import { isBrokerCount, MAX_BROKERS, quoteInput } from './limits';
 
 export const HELM4_FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
 export const GENERATED_LABEL = 'kafka-warden.io/generated';
@@ -37,6 +38,8 @@ export interface ManifestTransformResult {
   /** The input objects, transformed in place. */
   objects: (KubeObject | undefined)[];
   added: AddedObject[];
+  /** What was left alone that the user probably expected changed, with the setting that does it. */
+  notices: Notice[];
 }
 
 interface KafkaCluster {
@@ -45,6 +48,8 @@ interface KafkaCluster {
   spec: StatefulSetSpec;
   context: BrokerContext;
 }
+
+export { brokerContextForPod };
 
 export function isHelmHook(object: KubeObject): boolean {
   return object.metadata?.annotations?.['helm.sh/hook'] !== undefined;
@@ -69,6 +74,7 @@ export function transformManifests(
     }
   }
   const lookup = (host: string) => hostToCluster.get(host.split('.')[0] ?? host);
+  const notices: Notice[] = [];
 
   objects.forEach((object, index) => {
     if (!object || isHelmHook(object)) return;
@@ -94,6 +100,7 @@ export function transformManifests(
     const cluster = clusters.find((c) => c.index === index);
     if (cluster) ctx.broker = cluster.context;
     else if (object.kind === 'Pod') ctx.broker = brokerContextForPod(object);
+    notices.push(...podNotices(template, ctx, config));
     injectPodTemplate(template, ctx, config);
   });
 
@@ -103,7 +110,7 @@ export function transformManifests(
       added.push({ object, after: cluster.index });
     }
   }
-  return { objects, added };
+  return { objects, added, notices };
 }
 
 function findKafkaClusters(
@@ -116,49 +123,14 @@ function findKafkaClusters(
     const spec = object.spec as StatefulSetSpec | undefined;
     const detected = detectWorkload(spec?.template?.metadata, spec?.template?.spec, config);
     if (!spec || detected?.role !== 'kafka') return;
-    const name = object.metadata?.name ?? 'kafka';
-    // Typed as a number, read from a render: anything at all.
-    const replicas: unknown = spec.replicas ?? 1;
-    if (!isBrokerCount(replicas)) {
-      throw new WardenError(
-        'KW_BROKER_COUNT',
-        `StatefulSet ${name}: spec.replicas ${quoteInput(replicas)} is not a whole number from 0 to ${MAX_BROKERS}; kafka-warden builds per-broker Services and certificate names and bounds that work before it starts`,
-      );
-    }
-    const nodeport0 = detected.container.ports?.find((p) => p.name === 'nodeport-0');
     clusters.push({
       index,
       statefulSet: object,
       spec,
-      context: {
-        cluster: name,
-        headlessService: spec.serviceName ?? `${name}-headless`,
-        replicas,
-        chartFirstListenerPort: nodeport0?.containerPort ?? null,
-      },
+      context: brokerContextForStatefulSet(object),
     });
   });
   return clusters;
-}
-
-/** The pod's cluster identity, as the StatefulSet controller leaves it on every pod it creates. */
-export function brokerContextForPod(pod: KubeObject): BrokerContext {
-  const meta = pod.metadata ?? {};
-  const owner = meta.ownerReferences?.find((o) => o.kind === 'StatefulSet')?.name;
-  const generateName = typeof meta.generateName === 'string' ? meta.generateName : '';
-  const fromName = (meta.name ?? generateName).replace(/-\d*$/, '');
-  const cluster = owner ?? fromName;
-  const spec = isRecord(pod.spec) ? pod.spec : {};
-  const containers = Array.isArray(spec.containers)
-    ? (spec.containers as { ports?: { name?: string; containerPort: number }[] }[])
-    : [];
-  const nodeport0 = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === 'nodeport-0');
-  return {
-    cluster,
-    headlessService: typeof spec.subdomain === 'string' ? spec.subdomain : `${cluster}-headless`,
-    replicas: 1,
-    chartFirstListenerPort: nodeport0?.containerPort ?? null,
-  };
 }
 
 function podTemplateOf(object: KubeObject): PodTemplate | undefined {
@@ -283,19 +255,6 @@ function clusterResources(
 
   const plan = planListeners(cluster.context, config);
   const mode = config.listeners.external.mode;
-  const configuredFirst = config.listeners.external.firstListenerPort;
-  const chartFirst = cluster.context.chartFirstListenerPort;
-  if (
-    mode === 'nodeport' &&
-    configuredFirst !== null &&
-    chartFirst !== null &&
-    configuredFirst !== chartFirst
-  ) {
-    throw new WardenError(
-      'KW_EXTERNAL_PORT_CONFLICT',
-      `StatefulSet ${name}: listeners.external.firstListenerPort ${configuredFirst} disagrees with the chart's nodeport.firstListenerPort ${chartFirst} (its NodePort Services use ${chartFirst}); remove one of the two settings`,
-    );
-  }
   for (let broker = 0; broker < cluster.context.replicas && mode !== 'none'; broker++) {
     const podName = `${name}-${broker}`;
     const podSelector = { ...selector, [POD_NAME_LABEL]: podName };

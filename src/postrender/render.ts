@@ -12,6 +12,7 @@ import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
 import { STATUS_ANNOTATION } from '../core/injection-status';
 import type { KubeObject } from '../core/k8s-types';
+import { REST_PROXY_ZOOKEEPER_ENV, type Notice } from '../core/notices';
 import { KAFKA_CLIENT_COMPONENTS } from '../core/tls-wiring';
 import { isHelmHook, transformManifests } from '../core/transform-manifests';
 import { isBlankDocument, splitDocuments } from './split-documents';
@@ -31,6 +32,8 @@ export interface RenderResult {
   output: string;
   /** Every object of the release after the transformation, documents kafka-warden added included. */
   objects: KubeObject[];
+  /** The transformation's notices (src/core/notices.ts), for stderr. */
+  notices: Notice[];
 }
 
 export function renderManifests(input: string, config: WardenConfig): string {
@@ -69,7 +72,7 @@ export function renderRelease(input: string, config: WardenConfig): RenderResult
     );
   }
 
-  const { added } = transformManifests(objects, config);
+  const { added, notices } = transformManifests(objects, config);
   const addedAfter = new Map<number, KubeObject[]>();
   for (const { object, after } of added) {
     addedAfter.set(after, [...(addedAfter.get(after) ?? []), object]);
@@ -92,7 +95,11 @@ export function renderRelease(input: string, config: WardenConfig): RenderResult
     const chunk = out[i] as string;
     if (chunk !== '' && !chunk.endsWith('\n')) out[i] = `${chunk}\n`;
   }
-  return { output: out.join(''), objects: [...parsed, ...added.map((a) => a.object)] };
+  return {
+    output: out.join(''),
+    objects: [...parsed, ...added.map((a) => a.object)],
+    notices,
+  };
 }
 
 /** The comment lines before a document's first key, without its `---` line. */
@@ -137,6 +144,8 @@ function relevantPatterns(config: WardenConfig): RegExp[] {
   if (config.tls.enabled && !config.tls.keepPlaintext) {
     for (const component of KAFKA_CLIENT_COMPONENTS)
       patterns.push(new RegExp(escapeRegExp(component.bootstrapEnv)));
+    // Read only to say that it cannot be switched (a notice), never changed.
+    patterns.push(new RegExp(escapeRegExp(REST_PROXY_ZOOKEEPER_ENV)));
   }
   return patterns;
 }

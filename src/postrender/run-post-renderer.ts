@@ -22,7 +22,10 @@ export async function runPostRenderer(options: PostRendererOptions): Promise<num
   const config = await loadConfig(options.configPath);
   const input = await readAllInput();
   const result = renderRelease(input, config);
-  const warnings = await judge(result.objects, config, options);
+  const warnings = [
+    ...result.notices.map((n) => n.message),
+    ...(await judge(result.objects, config, options)),
+  ];
   for (const warning of warnings)
     process.stderr.write(`kafka-warden render: warning: ${warning}\n`);
   await writeAllOutput(result.output);

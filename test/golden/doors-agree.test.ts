@@ -18,6 +18,7 @@ import { goldenCases } from './cases';
 
 interface CheckReport {
   allowed: boolean;
+  notices: { setting: string; message: string }[];
   results: { name: string; allowed: boolean; denials: { rule: string }[] }[];
 }
 interface Review {
@@ -29,7 +30,7 @@ const { app } = mutationApp(undefined, (r) => validate(r, (pr) => evaluate(pr)))
 describe.each(goldenCases().map((c) => [c.name, c] as const))('%s', (_name, testCase) => {
   const configArgs = testCase.config ? ['--config', testCase.config] : [];
   const input = readFileSync(testCase.input, 'utf8');
-  const check = runCli(['check', '--output', 'json', testCase.input]);
+  const check = runCli(['check', '--output', 'json', ...configArgs, testCase.input]);
   const report = JSON.parse(check.stdout) as CheckReport;
   const deniedRules = report.results.flatMap((r) => r.denials.map((d) => d.rule)).sort();
 
@@ -39,6 +40,11 @@ describe.each(goldenCases().map((c) => [c.name, c] as const))('%s', (_name, test
     if (report.allowed) {
       expect(render.status).toBe(0);
       expect(render.stdout).toBe(readFileSync(testCase.expected, 'utf8'));
+      // One list of notices, shown by both doors.
+      const shown = render.stderr.split('\n').filter((l) => l.includes(': warning: '));
+      for (const notice of report.notices) {
+        expect(shown).toContain(`kafka-warden render: warning: ${notice.message}`);
+      }
     } else {
       expect(render.status).toBe(1);
       expect(render.stdout).toBe('');

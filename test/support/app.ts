@@ -8,12 +8,13 @@ export function mutationApp(
   config: WardenConfig = resolveConfig(),
   validate: AppDependencies['validate'] = () =>
     Promise.resolve<ValidationOutcome>({ allowed: true, result: 'allowed', findings: [] }),
+  mutateStatefulSets = false,
 ) {
   const metrics = createMetrics();
   const deps: AppDependencies = {
     logger: pino({ level: 'silent' }),
     metrics,
-    mutation: () => ({ config, mutateStatefulSets: false }),
+    mutation: () => ({ config, mutateStatefulSets }),
     validate,
     ready: () => true,
   };

@@ -86,7 +86,14 @@ describe('kafka-warden check', () => {
     ]);
     expect(result.status).toBe(1);
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(Object.keys(report)).toEqual(['apiVersion', 'kind', 'allowed', 'summary', 'results']);
+    expect(Object.keys(report)).toEqual([
+      'apiVersion',
+      'kind',
+      'allowed',
+      'summary',
+      'results',
+      'notices',
+    ]);
     expect(report).toMatchObject({
       apiVersion: 'kafka-warden.io/v1alpha1',
       kind: 'CheckReport',
