@@ -122,9 +122,9 @@ interface SerialisedAnswer {
 }
 
 /**
- * Answers serialised once, for outcomes answered many times (the mutation cache's): the same
- * 10 KB patch is then neither base64-encoded nor JSON-escaped per request. Keyed by the outcome
- * object itself, so a copy of an outcome with anything changed is serialised afresh.
+ * Answers serialised once, for outcomes answered many times (the mutation cache's): the same patch,
+ * kilobytes for a broker pod, is then neither base64-encoded nor JSON-escaped per request. Keyed by
+ * the outcome object itself, so a copy of an outcome with anything changed is serialised afresh.
  */
 const serialisedAnswers = new WeakMap<AdmissionOutcome, SerialisedAnswer>();
 
@@ -157,7 +157,7 @@ function serialiseAnswer(outcome: AdmissionOutcome, patch?: PatchText): Serialis
     return { tail, tailBytes: Buffer.byteLength(tail), operations };
   }
   // The patch goes in after "allowed", where buildResponse puts it, as text: base64 needs no JSON
-  // escaping and is one byte per character, so the 10 KB are neither scanned nor re-encoded.
+  // escaping and is one byte per character, so the patch is neither scanned nor re-encoded.
   const encoded = Buffer.from(patch ? patch.json : JSON.stringify(outcome.patch)).toString(
     'base64',
   );

@@ -119,9 +119,10 @@ class KafkajsAdmin implements KafkaAdmin {
 
   async metadata(): Promise<ClusterMetadata> {
     // Two Metadata requests: kafkajs' admin returns either the brokers or the topics, not both.
-    // One after the other, never together: sent back to back on one connection, the second often
-    // waited about 300 ms for the broker's next network poll (1-2% of questions; p99 39 → 312 ms
-    // in bench/live-check-latency.mjs), while in sequence none did.
+    // One after the other, never together: sent back to back on one connection, the second now
+    // and then waited for the broker's next network poll (its timeout is 300 ms), stalls that
+    // showed in the p99 of POST /validate, while in sequence none did (bench/README.md, History,
+    // "The probe's two Metadata requests in sequence").
     const { topics, cluster } = await this.request('reading the cluster metadata', async () => {
       const topics = await this.admin.fetchTopicMetadata();
       const cluster = await this.admin.describeCluster();

@@ -1,10 +1,10 @@
 /**
  * Whole-stream stdin and stdout for the post-renderer, which reads a release once and writes it
  * once. Synchronous reads and writes on the file descriptors skip creating Node's stdio streams and
- * the event-loop round trips of a stream read: about 5 ms of a ~75 ms process run that Helm pays on
- * every install, upgrade and template (bench/README.md). Helm hands the post-renderer ordinary
- * blocking pipes; a descriptor opened non-blocking (EAGAIN) falls back to the streams, which wait
- * for it properly.
+ * the event-loop round trips of a stream read, a measurable share of a process run that Helm pays
+ * on every install, upgrade and template (bench/README.md, History, "Synchronous stdin and
+ * stdout"). Helm hands the post-renderer ordinary blocking pipes; a descriptor opened non-blocking
+ * (EAGAIN) falls back to the streams, which wait for it properly.
  */
 import { readSync, writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';

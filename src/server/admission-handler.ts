@@ -1,9 +1,10 @@
 /**
  * POST /mutate and POST /validate on plain Node request/response objects. Express routes to these
  * handlers, and AdmissionServer dispatches the two admission paths to the very same handlers before
- * express's middleware stack: measured on this project's machines, express's per-request overhead
- * alone costs about 40% of the throughput ceiling (bench/README.md), and admission calls are the hot
- * path. Bodies, content types, status codes, logs and metrics live here; decisions in src/admission.
+ * express's middleware stack: express's per-request overhead alone takes a large share of the
+ * throughput ceiling (measured in bench/README.md, "Admission webhooks"), and admission calls are
+ * the hot path. Bodies, content types, status codes, logs and metrics live here; decisions in
+ * src/admission.
  * Logs carry the request uid, kind, namespace and name, never object contents (a Pod spec may hold
  * secrets in env values).
  */

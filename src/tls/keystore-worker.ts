@@ -1,7 +1,8 @@
 /**
  * The body of the keystore worker thread (bundled as dist/keystore-worker.js): PEM in, PKCS#12
  * keystore bytes out. Encoding a keystore is node-forge's 3DES and key derivation in JavaScript,
- * 20-45 ms of CPU per keystore, which must not hold the admission server's event loop.
+ * tens of milliseconds of CPU per keystore (bench/README.md, "Keystore issuance"), which must not
+ * hold the admission server's event loop.
  */
 import { parentPort } from 'node:worker_threads';
 import forge from 'node-forge';
