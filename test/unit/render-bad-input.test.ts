@@ -33,6 +33,13 @@ const BAD_INPUTS: [name: string, input: string, code: string, mentions: string[]
   ['unterminated quote', 'kind: "Pod\n', 'KW_INPUT_YAML', ['document 1', 'double quoted scalar']],
   ['tab indentation', 'kind: Pod\nmetadata:\n\tname: x\n', 'KW_INPUT_YAML', ['document 1']],
   ['duplicate key', 'kind: Pod\nkind: Service\n', 'KW_INPUT_YAML', ['duplicated mapping key']],
+  [
+    // js-yaml reports this one without a position: it crashed the render (exit 70).
+    'a document end marker (...) followed by more of the document',
+    'apiVersion: v1\nkind: ConfigMap\n...\nmetadata: {name: a}\n',
+    'KW_INPUT_YAML',
+    ['document 1', 'expected a single document in the stream'],
+  ],
   ['a scalar document', '---\njust a string\n', 'KW_INPUT_NOT_MAPPING', ['document 1', 'a string']],
   ['a sequence document', '- a\n- b\n', 'KW_INPUT_NOT_MAPPING', ['document 1', 'a sequence']],
   [
