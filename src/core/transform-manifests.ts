@@ -144,9 +144,17 @@ function findKafkaClusters(
 /** The pod's cluster identity, as the StatefulSet controller leaves it on every pod it creates. */
 export function brokerContextForPod(pod: KubeObject): BrokerContext {
   const meta = pod.metadata ?? {};
-  const owner = meta.ownerReferences?.find((o) => o.kind === 'StatefulSet')?.name;
+  // Typed, but a webhook client may send anything: a type that does not fit counts as absent.
+  const owners: unknown = meta.ownerReferences;
+  const ownerName = Array.isArray(owners)
+    ? (
+        owners.find((o) => isRecord(o) && o.kind === 'StatefulSet') as
+          { name?: unknown } | undefined
+      )?.name
+    : undefined;
+  const owner = typeof ownerName === 'string' ? ownerName : undefined;
   const generateName = typeof meta.generateName === 'string' ? meta.generateName : '';
-  const fromName = (meta.name ?? generateName).replace(/-\d*$/, '');
+  const fromName = (typeof meta.name === 'string' ? meta.name : generateName).replace(/-\d*$/, '');
   const cluster = owner ?? fromName;
   const spec = isRecord(pod.spec) ? pod.spec : {};
   const containers = Array.isArray(spec.containers)
