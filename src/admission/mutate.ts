@@ -10,6 +10,7 @@ import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
 import { injectPodTemplate } from '../core/inject-pod';
 import type { KubeObject, PodTemplate, StatefulSetSpec } from '../core/k8s-types';
+import { checkObjectShape } from '../core/object-shape';
 import { brokerContextForPod, isHelmHook } from '../core/transform-manifests';
 import { cloneJson } from './clone-json';
 import type { AdmissionOutcome, AdmissionRequest } from './review';
@@ -70,6 +71,9 @@ function transformObject(
   where: string,
   options: MutationOptions,
 ): KubeObject | null {
+  if (kind === 'Pod' || (kind === 'StatefulSet' && options.mutateStatefulSets)) {
+    checkObjectShape(object, where, kind);
+  }
   if (kind === 'Pod') {
     const clone = cloneJson(object);
     const done = injectPodTemplate(

@@ -21,6 +21,7 @@ import { isRecord } from './k8s-types';
 import type { BrokerContext } from './listeners';
 import { planListeners } from './listeners';
 import { isBrokerCount, MAX_BROKERS, quoteInput } from './limits';
+import { checkObjectShape } from './object-shape';
 
 export const HELM4_FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
 export const GENERATED_LABEL = 'kafka-warden.io/generated';
@@ -58,6 +59,10 @@ export function transformManifests(
   objects: (KubeObject | undefined)[],
   config: WardenConfig,
 ): ManifestTransformResult {
+  // Before anything reads them: the code below relies on the Kubernetes types of these fields.
+  objects.forEach((object, index) => {
+    if (object && !isHelmHook(object)) checkObjectShape(object, describe(object, index));
+  });
   const clusters = findKafkaClusters(objects, config);
   const hostToCluster = new Map<string, string>();
   for (const cluster of clusters) {
@@ -72,7 +77,7 @@ export function transformManifests(
 
   objects.forEach((object, index) => {
     if (!object || isHelmHook(object)) return;
-    const where = `${object.kind ?? 'object'} ${object.metadata?.name ?? `#${index + 1}`}`;
+    const where = describe(object, index);
     if (object.kind === 'PodDisruptionBudget') {
       if (config.disruptionBudgets.upgradeApiVersion) upgradePdb(object, where);
       return;
@@ -139,6 +144,13 @@ function findKafkaClusters(
     });
   });
   return clusters;
+}
+
+/** `StatefulSet my-cp-cp-kafka` for messages; by position when kind or name is not a string. */
+function describe(object: KubeObject, index: number): string {
+  const kind = typeof object.kind === 'string' ? object.kind : 'object';
+  const name = object.metadata?.name;
+  return `${kind} ${typeof name === 'string' ? name : `#${index + 1}`}`;
 }
 
 /** The pod's cluster identity, as the StatefulSet controller leaves it on every pod it creates. */
