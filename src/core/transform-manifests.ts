@@ -256,13 +256,27 @@ function reconcileServicePorts(service: KubeObject, config: WardenConfig): void 
   }
 }
 
+/** The record on a Service; one that is not JSON, or of another shape (hand-edited), is none. */
 function parseServiceStatus(raw: string | undefined): ServiceStatus {
+  const none: ServiceStatus = { addedPorts: [], removedPorts: [] };
+  let parsed: unknown;
   try {
-    const parsed = raw ? (JSON.parse(raw) as Partial<ServiceStatus>) : {};
-    return { addedPorts: parsed.addedPorts ?? [], removedPorts: parsed.removedPorts ?? [] };
+    parsed = raw ? JSON.parse(raw) : {};
   } catch {
-    return { addedPorts: [], removedPorts: [] };
+    return none;
   }
+  if (!isRecord(parsed)) return none;
+  const addedPorts = listOf(parsed.addedPorts ?? [], (n): n is string => typeof n === 'string');
+  const removedPorts = listOf(
+    parsed.removedPorts ?? [],
+    (r): r is ServiceStatus['removedPorts'][number] =>
+      isRecord(r) && Number.isInteger(r.at) && isRecord(r.port),
+  );
+  return addedPorts && removedPorts ? { addedPorts, removedPorts } : none;
+}
+
+function listOf<T>(value: unknown, item: (v: unknown) => v is T): T[] | undefined {
+  return Array.isArray(value) && (value as unknown[]).every(item) ? (value as T[]) : undefined;
 }
 
 function clusterResources(

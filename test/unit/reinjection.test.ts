@@ -131,3 +131,23 @@ describe('a status record of another shape (hand-edited, or foreign)', () => {
     expect(readStatus(broker.spec.template.metadata)).toEqual(record);
   });
 });
+
+describe("a Service's status record of another shape", () => {
+  const injected = renderManifests(input, resolveConfig());
+  const record = `kafka-warden.io/status: '{"addedPorts":["broker-tls"],"removedPorts":[]}'`;
+
+  test.each([
+    ['removed ports that are a number', '{"addedPorts":["broker-tls"],"removedPorts":5}'],
+    ['added ports that are a number', '{"addedPorts":7,"removedPorts":[]}'],
+    ['a removed port that is null', '{"removedPorts":[null]}'],
+    ['a list', '[1]'],
+  ])('%s: is read as no record, and the Service keeps one TLS port', (_name, edited) => {
+    expect(injected).toContain(record);
+    const text = injected.replaceAll(record, `kafka-warden.io/status: '${edited}'`);
+    // It threw a TypeError: the post-renderer's internal error.
+    const again = renderRelease(text, resolveConfig()).objects.find(
+      (o) => o.kind === 'Service' && o.metadata?.name === 'my-cp-cp-kafka-headless',
+    ) as KubeObject & { spec: { ports: { name?: string }[] } };
+    expect(again.spec.ports.filter((p) => p.name === 'broker-tls')).toHaveLength(1);
+  });
+});
