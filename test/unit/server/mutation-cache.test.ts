@@ -219,6 +219,22 @@ describe('the mutation cache', () => {
     },
   );
 
+  test.each<[string, unknown]>([
+    ['a mapping', { 'kube-api-access-x': {} }],
+    ['a list with an entry without a name', [{ emptyDir: {} }]],
+    ['a list with a name that is a number', [{ name: 7 }]],
+    ['a list holding null', [null]],
+  ])(
+    'volumes that are %s: fails open with a warning naming the field, not a throw',
+    (_name, volumes) => {
+      const pod = podFromStatefulSet(sts, 0);
+      (pod.spec as Record<string, unknown>).volumes = volumes;
+      const result = new MutationCache().mutate(requestFor(pod), options);
+      expect(result.result).toBe('failed-open');
+      expect(result.warnings?.[0]).toContain('spec.volumes');
+    },
+  );
+
   test('labels that are a 1 MB string cost no more than the string: answered within a second', () => {
     const pod = podFromStatefulSet(sts, 0);
     (pod.metadata as Record<string, unknown>).labels = 'l'.repeat(1024 * 1024);
