@@ -14,6 +14,7 @@ import { checkBootstrapTemplate, DEFAULT_BOOTSTRAP_TEMPLATE } from '../kafka/pro
 import { staticLookup } from '../kafka/resolve';
 import { evaluate } from '../policy/engine';
 import { NO_PLAN_SOURCE, type PlanSource } from '../policy/plan-source';
+import type { VolumeClaimSource } from '../policy/volume-claims';
 import { AdmissionServer } from '../server/admission-server';
 import { admissionHandlers, createApp, probeHandlers, type AppDependencies } from '../server/app';
 import { createMetrics, type AdmissionMetrics } from '../server/metrics';
@@ -34,7 +35,8 @@ GET /healthz, /readyz and /metrics.
   --policy F               platform policy (YAML); re-read on change, last valid kept
   --config F               injection configuration (as for render)
   --mutate-statefulsets    also inject into StatefulSet pod templates, not only Pods
-  --kubeconfig F           the API server for plan ConfigMaps and the issuer (default: in-cluster)
+  --kubeconfig F           the API server for plan ConfigMaps, StatefulSets, claims and the issuer
+                           (default: in-cluster)
   --no-kube                never contact the API server (plans must be inline annotations)
   --issue-secrets          run the Secret issuer: broker and client TLS Secrets for every Kafka
                            broker StatefulSet, issued and renewed in the background (docs/tls.md)
@@ -103,9 +105,9 @@ export async function run(args: string[]): Promise<number> {
   const planSource = values['no-kube']
     ? NO_PLAN_SOURCE
     : await kubePlanSourceOrNone(values.kubeconfig, logger);
-  const statefulSets = values['no-kube']
-    ? undefined
-    : await kubeStatefulSetSourceOrNone(values.kubeconfig, logger);
+  const { statefulSets, volumeClaims } = values['no-kube']
+    ? {}
+    : await kubeReadersOrNone(values.kubeconfig, logger);
 
   const metrics = createMetrics({ processMetrics: true });
   const clusterState = kafkaOptions
@@ -149,6 +151,7 @@ export async function run(args: string[]): Promise<number> {
           evaluate(policyRequest, {
             policy: policies.policy,
             planSource,
+            ...(volumeClaims ? { volumeClaims } : {}),
             detection: config.detection,
             ...(clusterState ? { clusterState } : {}),
           }),
@@ -303,23 +306,31 @@ function integer(text: string, flag: string): number {
   return value;
 }
 
-/** For statefulsets/scale requests (kubectl scale); without API access they are allowed unjudged. */
-async function kubeStatefulSetSourceOrNone(
+/**
+ * The StatefulSet a statefulsets/scale request (kubectl scale) is about, and the claims a CREATE of
+ * brokers is compared with; without API access, Scale requests are allowed unjudged and a broker
+ * StatefulSet created again with fewer brokers is judged as a first install.
+ */
+async function kubeReadersOrNone(
   kubeconfig: string | undefined,
   logger: pino.Logger,
-): Promise<StatefulSetSource | undefined> {
+): Promise<{ statefulSets?: StatefulSetSource; volumeClaims?: VolumeClaimSource }> {
   try {
-    const [{ connectKube }, { kubeStatefulSetSource }] = await Promise.all([
-      import('../kube/kube-client'),
-      import('../kube/statefulset-source'),
-    ]);
-    return kubeStatefulSetSource(connectKube(kubeconfig ? { kubeconfig } : {}));
+    const [{ connectKube }, { kubeStatefulSetSource }, { kubeVolumeClaimSource }] =
+      await Promise.all([
+        import('../kube/kube-client'),
+        import('../kube/statefulset-source'),
+        import('../kube/volume-claim-source'),
+      ]);
+    const api = connectKube(kubeconfig ? { kubeconfig } : {});
+    return { statefulSets: kubeStatefulSetSource(api), volumeClaims: kubeVolumeClaimSource(api) };
   } catch (error) {
     logger.warn(
       { error: (error as Error).message },
-      'no Kubernetes API access; kubectl scale (statefulsets/scale) requests are allowed unjudged',
+      'no Kubernetes API access; kubectl scale (statefulsets/scale) requests are allowed unjudged, ' +
+        'and broker StatefulSets created again are not compared with the claims they left',
     );
-    return undefined;
+    return {};
   }
 }
 

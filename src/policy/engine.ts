@@ -2,28 +2,32 @@
  * The policy engine: one request in, one verdict out. Shared by the validating webhook, `check` and
  * (through evaluate-release.ts) the post-renderer. It finds the Kafka or ZooKeeper StatefulSet in
  * the request, runs every rule that applies to its role and the operation, and applies each rule's
- * mode and exemptions. Lookups (ConfigMaps, the live cluster) go through injected interfaces with
- * deadlines, which is why evaluation may be asynchronous; everything else is pure. When no rule
- * needs a lookup, which is most requests, the verdict is returned as it is, not in a Promise: the
- * validating webhook then answers without a trip through the microtask queue per rule.
+ * mode and exemptions. Lookups (ConfigMaps, PersistentVolumeClaims, the live cluster) go through
+ * injected interfaces with deadlines, which is why evaluation may be asynchronous; everything else
+ * is pure. When no rule needs a lookup, which is most requests, the verdict is returned as it is,
+ * not in a Promise: the validating webhook then answers without a trip through the microtask queue
+ * per rule.
  */
 import { DEFAULT_CONFIG } from '../core/config';
 import { askClusterState, type ClusterRef, type ClusterStateProbe } from './cluster-state';
-import { findExemption } from './exemptions';
+import { exemptionBasis, findExemption, type ExemptionBasis } from './exemptions';
 import { NO_PLAN_SOURCE, type PlanSource } from './plan-source';
 import { DEFAULT_POLICY, settingsFor, type Policy, type RuleSettings } from './policy';
 import type { ConfigMapLookup, Rule, RuleContext, RuleResult } from './rule';
 import { DEFAULT_RULES } from './rules';
 import type { Finding, PolicyRequest, Verdict } from './types';
+import type { VolumeClaimLookup, VolumeClaimSource } from './volume-claims';
 import { assembleVerdict } from './verdict';
 import { describeFailure, withTimeout } from './with-timeout';
-import { viewWorkload, type Detection, type WorkloadView } from './workload';
+import { viewAfterUpdate, viewWorkload, type Detection, type WorkloadView } from './workload';
 
 export interface EngineOptions {
   /** Default: DEFAULT_POLICY (every rule in its default mode, no exemptions). */
   policy?: Policy;
   /** Where ConfigMaps holding reassignment plans are read. Default: none are found. */
   planSource?: PlanSource;
+  /** Where the claims an earlier StatefulSet left are listed. Default: nowhere (nothing is known). */
+  volumeClaims?: VolumeClaimSource;
   /** Live cluster checks; without one, rules judge from the manifests alone. */
   clusterState?: ClusterStateProbe;
   /** How Kafka and ZooKeeper are recognised (the injection configuration's `detection`). */
@@ -79,27 +83,29 @@ function verdictOf(evaluations: readonly RuleEvaluation[]): Verdict {
 interface Workloads {
   current?: WorkloadView;
   previous?: WorkloadView;
-  /** The object the request is about: the new one, or the old one on DELETE. */
+  /** The object the request is about: the new one (with the old one's role), or the old on DELETE. */
   subject: WorkloadView;
 }
 
-/** The Kafka or ZooKeeper StatefulSet(s) of a request; undefined when the request is about neither. */
+/**
+ * The Kafka or ZooKeeper StatefulSet(s) of a request; undefined when the request is about neither.
+ * An UPDATE of what was Kafka (or ZooKeeper) is judged as one whatever the new object looks like:
+ * otherwise a change could hide from the rules by changing what detection looks at.
+ */
 export function selectWorkloads(
   request: PolicyRequest,
   detection: Detection,
 ): Workloads | undefined {
-  const current =
-    request.operation === 'DELETE' ? undefined : viewWorkload(request.object, detection);
   const previous =
     request.operation === 'CREATE' ? undefined : viewWorkload(request.oldObject, detection);
-  const subject = current ?? previous;
-  if (!subject) return undefined;
-  return {
-    ...(current ? { current } : {}),
-    // A before-state of another role (a broker turned into ZooKeeper?) is no before-state.
-    ...(previous && previous.role === subject.role ? { previous } : {}),
-    subject,
-  };
+  if (request.operation === 'DELETE') return previous && { previous, subject: previous };
+  if (!previous) {
+    // Neither before: judged as created, there is no history to compare with.
+    const current = viewWorkload(request.object, detection);
+    return current && { current, subject: current };
+  }
+  const current = viewAfterUpdate(request.object, previous, detection);
+  return { ...(current ? { current } : {}), previous, subject: current ?? previous };
 }
 
 function runRule(
@@ -110,6 +116,7 @@ function runRule(
 ): RuleEvaluation | Promise<RuleEvaluation> {
   const policy = options.policy ?? DEFAULT_POLICY;
   const settings = settingsFor(policy, rule, request.namespace);
+  const volumeClaims = options.volumeClaims;
   const context: RuleContext = {
     request,
     operation: request.operation,
@@ -122,13 +129,16 @@ function runRule(
     cluster: clusterOf(workloads.subject, request.namespace),
     readConfigMap: (name) =>
       readConfigMap(options.planSource ?? NO_PLAN_SOURCE, request.namespace, name, policy),
+    ...(volumeClaims
+      ? { listVolumeClaims: () => listVolumeClaims(volumeClaims, request.namespace, policy) }
+      : {}),
     hasClusterProbe: options.clusterState !== undefined,
     askCluster: (what, question) =>
       askClusterState(options.clusterState, settings.clusterState, what, question),
   };
   const results = rule.evaluate(context);
   const judge = (settled: RuleResult[]) =>
-    applySettings(rule, settled, settings, request.namespace, workloads.subject);
+    applySettings(rule, settled, settings, request.namespace, exemptionBasis(request));
   return results instanceof Promise ? results.then(judge) : judge(results);
 }
 
@@ -138,9 +148,9 @@ function applySettings(
   results: RuleResult[],
   settings: RuleSettings<object>,
   namespace: string,
-  subject: WorkloadView,
+  basis: ExemptionBasis,
 ): RuleEvaluation {
-  const exemption = findExemption(rule.id, settings.exemptions, namespace, subject);
+  const exemption = findExemption(rule.id, settings.exemptions, namespace, basis);
   const failing = results.some((r) => r.outcome === 'fail' || r.outcome === 'warn');
   const notices = !exemption.exempt && exemption.notice && failing ? [exemption.notice] : [];
   const findings = results.map((result): Finding => {
@@ -183,6 +193,23 @@ async function readConfigMap(
       (signal) => source.readConfigMap(namespace, name, signal),
     );
     return data ? { status: 'found', data } : { status: 'missing' };
+  } catch (error) {
+    return { status: 'failed', reason: describeFailure(error) };
+  }
+}
+
+async function listVolumeClaims(
+  source: VolumeClaimSource,
+  namespace: string,
+  policy: Policy,
+): Promise<VolumeClaimLookup> {
+  try {
+    const names = await withTimeout(
+      `listing the PersistentVolumeClaims of namespace ${namespace}`,
+      policy.lookups.timeoutMs,
+      (signal) => source.listClaimNames(namespace, signal),
+    );
+    return { status: 'listed', names };
   } catch (error) {
     return { status: 'failed', reason: describeFailure(error) };
   }

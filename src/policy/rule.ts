@@ -6,6 +6,7 @@
 import type { WorkloadRole } from '../core/detect';
 import type { ClusterAnswer, ClusterRef, ClusterStateProbe } from './cluster-state';
 import type { Mode, Operation, Outcome, PolicyRequest } from './types';
+import type { VolumeClaimLookup } from './volume-claims';
 import type { WorkloadView } from './workload';
 
 export interface RuleResult {
@@ -39,6 +40,11 @@ export interface RuleContext<P extends object = object> {
   cluster: ClusterRef;
   /** A ConfigMap in the request's namespace, through the PlanSource, bounded in time. */
   readConfigMap(name: string): Promise<ConfigMapLookup>;
+  /**
+   * The PersistentVolumeClaims in the request's namespace, bounded in time. Absent where there is
+   * no cluster to ask (`check`, the post-renderer, `serve --no-kube`).
+   */
+  listVolumeClaims?: () => Promise<VolumeClaimLookup>;
   /** Whether a ClusterStateProbe is configured (askCluster then answers, or is unavailable). */
   hasClusterProbe: boolean;
   /**

@@ -1,7 +1,8 @@
 /**
  * A Kafka or ZooKeeper StatefulSet as the rules see it: its role (by detection, never by name), its
  * main container, replica count and annotations. Anything that is not such a StatefulSet has no
- * view, and the engine leaves it alone.
+ * view, and the engine leaves it alone. After an UPDATE the role is the one the StatefulSet had:
+ * a changed pod template does not change which pods, volumes and broker ids it owns.
  */
 import { DEFAULT_CONFIG, type WardenConfig } from '../core/config';
 import { detectWorkload, type WorkloadRole } from '../core/detect';
@@ -15,6 +16,11 @@ export interface WorkloadView {
   kind: string;
   name: string;
   role: WorkloadRole;
+  /**
+   * What detection makes of this object on its own. It differs from `role` only for the object
+   * after an UPDATE that no longer looks like the Kafka (or ZooKeeper) it was.
+   */
+  detectedAs: WorkloadRole | undefined;
   spec: StatefulSetSpec;
   /** The broker or ZooKeeper server container. */
   container: Container;
@@ -36,13 +42,54 @@ export function viewWorkload(
     detection,
   });
   if (!found) return undefined;
+  return view(object, spec, found.role, found.container, found.role);
+}
+
+/**
+ * The object after an UPDATE, seen as the role it had before. Renaming the broker container or
+ * switching to an image detection does not list must not turn a scale-down 3 → 1 into a change of
+ * "something else": the rules of the old role judge the new object, through the container that
+ * took the old main container's place (same name; else the one detection now finds, as for a
+ * broker turned into ZooKeeper; else the same position; else the first). Undefined only for an
+ * object without containers, which the API server refuses before any webhook sees it.
+ */
+export function viewAfterUpdate(
+  object: KubeObject | null | undefined,
+  previous: WorkloadView,
+  detection: Detection,
+): WorkloadView | undefined {
+  const detected = viewWorkload(object, detection);
+  if (detected?.role === previous.role) return detected;
+  if (!object || object.kind !== 'StatefulSet' || !isRecord(object.spec)) return undefined;
+  const spec = object.spec as StatefulSetSpec;
+  const containers = spec.template?.spec?.containers;
+  if (!Array.isArray(containers)) return undefined;
+  const position = previous.spec.template?.spec?.containers.indexOf(previous.container) ?? -1;
+  const container =
+    containers.find((c) => c.name === previous.container.name) ??
+    detected?.container ??
+    containers[position] ??
+    containers[0];
+  if (!container) return undefined;
+  return view(object, spec, previous.role, container, detected?.role);
+}
+
+function view(
+  object: KubeObject,
+  spec: StatefulSetSpec,
+  role: WorkloadRole,
+  container: Container,
+  detectedAs: WorkloadRole | undefined,
+): WorkloadView {
   return {
     object,
-    kind: object.kind,
+    // Both callers let only StatefulSets through.
+    kind: 'StatefulSet',
     name: object.metadata?.name ?? '(unnamed)',
-    role: found.role,
+    role,
+    detectedAs,
     spec,
-    container: found.container,
+    container,
     replicas: typeof spec.replicas === 'number' ? spec.replicas : 1,
     annotations: object.metadata?.annotations ?? {},
     labels: object.metadata?.labels ?? {},

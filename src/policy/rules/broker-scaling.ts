@@ -8,6 +8,12 @@
  * one (or when it cannot answer and the policy fails open) a reassignment plan is the evidence: it
  * proves intent, not execution. A scale-up with a probe is allowed with a warning (the plan can
  * only be executed once the new brokers exist); without one it needs a plan or an acknowledgement.
+ *
+ * A CREATE can be a scale-down too: delete the StatefulSet (with a reason), create it again with
+ * fewer replicas. kafka-warden keeps no state, but the cluster does: the volume claims of the
+ * brokers the new StatefulSet leaves out are still there (and with --cascade=orphan their pods,
+ * which the new StatefulSet would adopt and delete). Where the claims can be listed (the webhook
+ * server), a CREATE that leaves claimed ordinals out is judged as the scale-down it is.
  */
 import { isBrokerCount, MAX_BROKERS } from '../../core/limits';
 import type { ClusterAnswer } from '../cluster-state';
@@ -19,6 +25,7 @@ import {
   type ReassignmentPlan,
 } from '../reassignment-plan';
 import { fail, pass, subject, warn, type Rule, type RuleContext, type RuleResult } from '../rule';
+import { claimTemplates, claimsByOrdinal } from '../volume-claims';
 import { annotation, type WorkloadView } from '../workload';
 import { namedList } from './naming';
 
@@ -39,6 +46,8 @@ interface Scaling {
   view: WorkloadView;
   from: number;
   to: number;
+  /** A CREATE: the claims, by ordinal, that an earlier StatefulSet of the name left beyond `to`. */
+  leftBehind?: ReadonlyMap<number, readonly string[]>;
 }
 
 /** The sentences every message about one scale-down shares. */
@@ -61,10 +70,11 @@ export const brokerScaling: Rule<BrokerScalingParameters> = {
   defaultMode: 'enforce',
   defaultParameters: { requirePlanForScaleUp: false, maxPartitionsNamed: 10 },
   roles: ['kafka'],
-  operations: ['UPDATE'],
+  operations: ['CREATE', 'UPDATE'],
   // Not async: an unchanged broker count, most updates, is judged without a Promise.
   evaluate(context) {
     const { current, previous } = context;
+    if (context.operation === 'CREATE') return recreation(context);
     if (!current || !previous) return [];
     const from = previous.replicas;
     const to = current.replicas;
@@ -124,16 +134,25 @@ async function scaleDown(scaling: Scaling): Promise<RuleResult> {
   const { context, view, from, to } = scaling;
   const removed = range(to, from);
   const ids = list(removed);
-  const change = `scale-down ${from} → ${to}`;
-  const why =
-    `Scaling ${subject(view)} from ${from} to ${to} deletes brokers ${ids} (the highest ordinals; ` +
-    `the broker id is the ordinal). Every partition replica they hold goes with them: partitions ` +
-    `drop below their replication factor, and those whose replicas all sat there go offline.`;
+  const { change, why } = scaling.leftBehind
+    ? recreationText(scaling, ids)
+    : {
+        change: `scale-down ${from} → ${to}`,
+        why:
+          `Scaling ${subject(view)} from ${from} to ${to} deletes brokers ${ids} (the highest ` +
+          `ordinals; the broker id is the ordinal). Every partition replica they hold goes with ` +
+          `them: partitions drop below their replication factor, and those whose replicas all sat ` +
+          `there go offline.`,
+      };
   const answer = await context.askCluster(
     `listing the replicas on brokers ${ids}`,
     (probe, signal) => probe.replicasOnBrokers(context.cluster, removed, signal),
   );
-  const text: ScaleDownText = { change, why, how: scaleDownRemedy(context, to, answer) };
+  const text: ScaleDownText = {
+    change,
+    why,
+    how: scaling.leftBehind ? recreationRemedy(scaling, ids) : scaleDownRemedy(context, to, answer),
+  };
   if (answer.status === 'answered') return liveVerdict(scaling, removed, answer.value, text);
   if (answer.status === 'unavailable' && !answer.failOpen) {
     return fail(
@@ -272,6 +291,78 @@ function planVerdict(
         planned,
         `${planned}. Scale down only after kafka-reassign-partitions --verify reports it complete.`,
       );
+}
+
+/**
+ * A CREATE of brokers: a scale-down when the claims of an earlier StatefulSet of the same name
+ * reach beyond the new replica count. Without a way to list claims there is nothing to compare
+ * with, and a CREATE is what it says (a first install).
+ */
+function recreation(
+  context: RuleContext<BrokerScalingParameters>,
+): RuleResult[] | Promise<RuleResult[]> {
+  const { current, listVolumeClaims } = context;
+  if (!current || !listVolumeClaims) return [];
+  const templates = claimTemplates(current.spec);
+  if (templates.length === 0) {
+    return [pass('no volumeClaimTemplates: no earlier broker volumes to look for')];
+  }
+  return listVolumeClaims().then(async (lookup) => {
+    if (lookup.status === 'failed') {
+      return [
+        fail(
+          `cannot tell whether ${subject(current)} had more brokers before: listing claims failed`,
+          `${subject(current)} is created with ${current.replicas} broker(s). If an earlier ` +
+            `StatefulSet of this name had more, creating it smaller removes brokers as a ` +
+            `scale-down does; kafka-warden tells by the PersistentVolumeClaims those brokers left, ` +
+            `and listing them failed (${lookup.reason}). Retry when the API server answers.`,
+        ),
+      ];
+    }
+    const claims = claimsByOrdinal(lookup.names, current.name, templates);
+    const leftBehind = new Map([...claims].filter(([ordinal]) => ordinal >= current.replicas));
+    const highest = Math.max(-1, ...leftBehind.keys());
+    if (highest < 0) {
+      return [pass(`no earlier broker volumes at ordinals ${current.replicas} or above`)];
+    }
+    const scaling: Scaling = {
+      context,
+      view: current,
+      from: highest + 1,
+      to: current.replicas,
+      leftBehind,
+    };
+    return [await scaleDown(scaling)];
+  });
+}
+
+function recreationText({ view, from, to, leftBehind }: Scaling, ids: string) {
+  const claims = [...(leftBehind?.values() ?? [])].flat();
+  return {
+    change: `recreated with ${to} of ${from} brokers`,
+    why:
+      `${subject(view)} is created with ${to} replica(s), but PersistentVolumeClaims ` +
+      `${namedList(claims, 5, 'claim')} (brokers ${ids}) remain from an earlier StatefulSet of ` +
+      `this name: recreating it smaller is ` +
+      `a scale-down ${from} → ${to}. Brokers ${ids} do not come back (and pods left running by a ` +
+      `deletion with --cascade=orphan would be adopted and deleted), so every partition replica ` +
+      `they hold is gone from the cluster: partitions drop below their replication factor, and ` +
+      `those whose replicas all sat there go offline.`,
+  };
+}
+
+/** The safe way is the ordinary one: bring every broker back, then scale down. */
+function recreationRemedy({ view, from, to, leftBehind }: Scaling, ids: string): string {
+  const claims = [...(leftBehind?.values() ?? [])].flat();
+  return (
+    `To proceed: create ${view.name} with ${from} replicas, as it had, and scale down afterwards ` +
+    `like any scale-down (move every replica off brokers ${ids}: kafka-warden plan --brokers ` +
+    `${to}, kafka-reassign-partitions --execute and --verify; then lower the count); or, if the ` +
+    `replicas were already moved, put that plan in annotation ${PLAN_ANNOTATION} (or in a ` +
+    `ConfigMap named by ${PLAN_CONFIGMAP_ANNOTATION}) of the new StatefulSet. If brokers ${ids} ` +
+    `were emptied and removed long ago, their claims are stale: delete them (kubectl delete pvc ` +
+    `${claims.join(' ')}), or a later scale-up would start brokers on the old data.`
+  );
 }
 
 async function scaleUp(scaling: Scaling): Promise<RuleResult> {

@@ -38,7 +38,9 @@ export const deleteProtection: Rule<DeleteProtectionParameters> = {
         `Deleting ${subject(previous)} ${effect}. Its PersistentVolumeClaims stay behind and a ` +
           `later install reuses them by name, whatever they hold.${empty} To proceed: if you only ` +
           `need to recreate the StatefulSet (for an immutable field), delete it with ` +
-          `--cascade=orphan so the ${podNoun(role)} keep running; either way, first annotate it: ` +
+          `--cascade=orphan so the ${podNoun(role)} keep running, and create it again with as ` +
+          `many replicas (the new one adopts the running pods and deletes any beyond its count); ` +
+          `either way, first annotate it: ` +
           `kubectl annotate statefulset ${previous.name} ${DELETION_REASON_ANNOTATION}="<reason>".`,
       ),
     ];

@@ -7,6 +7,7 @@ import { kafkaVersion } from './kafka-version';
 import { orderedReady } from './ordered-ready';
 import { rollingRestart } from './rolling-restart';
 import { updateStrategy } from './update-strategy';
+import { workloadIdentity } from './workload-identity';
 import { zookeeperEnsemble } from './zookeeper-ensemble';
 
 export const DEFAULT_RULES: readonly Rule[] = [
@@ -18,6 +19,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
   kafkaVersion,
   deleteProtection,
   configSanity,
+  workloadIdentity,
 ];
 
 export const RULE_IDS: readonly string[] = DEFAULT_RULES.map((rule) => rule.id);

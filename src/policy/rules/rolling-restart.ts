@@ -116,9 +116,12 @@ async function judge(
   return verdicts(answer.value, roll, maxPartitionsNamed, lowReplicationFactor);
 }
 
+// An exemption counts only from the object as it was, so the annotation is a change of its own;
+// annotating alone does not roll the brokers and passes this rule.
 const EXEMPTION_HINT =
-  ` If this change is the fix for a broker that is down, annotate the StatefulSet ` +
-  `kafka-warden.io/exempt-${RULE_ID}: "<reason>" (the exemption is audited).`;
+  ` If this change is the fix for a broker that is down, first annotate the StatefulSet on its ` +
+  `own (kubectl annotate statefulset <name> kafka-warden.io/exempt-${RULE_ID}="<reason>"), then ` +
+  `apply the change; every exempted roll is audited until you remove the annotation.`;
 
 function verdicts(
   health: PartitionHealth,

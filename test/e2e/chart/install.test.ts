@@ -237,6 +237,9 @@ describe('helm install into a real API server (Kubernetes 1.34)', () => {
     ['get', 'configmaps', 'default', '', false],
     ['get', 'secrets', NS, 'kafka-warden-tls', false],
     ['list', 'pods', 'kafka', '', false],
+    ['list', 'persistentvolumeclaims', 'kafka', '', true],
+    ['list', 'persistentvolumeclaims', 'default', '', false],
+    ['get', 'persistentvolumeclaims', 'kafka', '', false],
   ])('the service account may %s %s in %s %s: %s', async (verb, resource, ns, name, allowed) => {
     const review = await kube<{ status: { allowed: boolean } }>(
       'POST',

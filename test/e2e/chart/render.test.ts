@@ -642,9 +642,14 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       `${ns}: core/secrets watch`,
     ];
 
-    it('default: get ConfigMaps and StatefulSets cluster-wide, nothing else (the issuer has no namespace yet)', () => {
+    it('default: get ConfigMaps and StatefulSets, list claims, cluster-wide, nothing else (the issuer has no namespace yet)', () => {
       // StatefulSets: `kubectl scale` sends a Scale; the server reads the StatefulSet to judge it.
-      expect(grants(objects)).toEqual(['*: apps/statefulsets get', '*: core/configmaps get']);
+      // Claims: a broker StatefulSet created again is compared with the claims its brokers left.
+      expect(grants(objects)).toEqual([
+        '*: apps/statefulsets get',
+        '*: core/configmaps get',
+        '*: core/persistentvolumeclaims list',
+      ]);
       expect(find(objects, 'ClusterRoleBinding')).toMatchObject({
         roleRef: { kind: 'ClusterRole', name: 'kafka-warden' },
         subjects: [{ kind: 'ServiceAccount', name: 'kafka-warden', namespace: 'kafka-warden' }],
@@ -658,9 +663,11 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
           ...issuer('kafka'),
           'kafka: core/configmaps get',
           'kafka: apps/statefulsets get',
+          'kafka: core/persistentvolumeclaims list',
           ...issuer('kafka-dev'),
           'kafka-dev: core/configmaps get',
           'kafka-dev: apps/statefulsets get',
+          'kafka-dev: core/persistentvolumeclaims list',
           'kafka-warden: core/secrets get [kafka-warden-ca]',
         ].sort(),
       );
@@ -675,7 +682,7 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       ).toEqual(['kafka', 'kafka-dev', 'kafka-warden']);
     });
 
-    it('without the Secret issuer: only the plan read and the StatefulSet read for kubectl scale', () => {
+    it('without the Secret issuer: only the plan read, the StatefulSet read for kubectl scale and the claim list', () => {
       const noIssuer = render({
         major,
         values: { kafkaNamespaces: ['kafka'], secretIssuer: { enabled: false } },
@@ -683,6 +690,7 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       expect(grants(noIssuer)).toEqual([
         'kafka: apps/statefulsets get',
         'kafka: core/configmaps get',
+        'kafka: core/persistentvolumeclaims list',
       ]);
       const noScale = render({
         major,
@@ -692,7 +700,10 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
           webhooks: { validating: { scaleSubresource: false } },
         },
       });
-      expect(grants(noScale)).toEqual(['kafka: core/configmaps get']);
+      expect(grants(noScale)).toEqual([
+        'kafka: core/configmaps get',
+        'kafka: core/persistentvolumeclaims list',
+      ]);
     });
 
     it('the issuer cluster-wide only when asked for', () => {
@@ -702,6 +713,7 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
           ...issuer('*'),
           '*: apps/statefulsets get',
           '*: core/configmaps get',
+          '*: core/persistentvolumeclaims list',
           'kafka-warden: core/secrets get [kafka-warden-ca]',
         ].sort(),
       );

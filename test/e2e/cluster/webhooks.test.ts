@@ -540,6 +540,54 @@ describe('c. helm upgrade: unsafe changes refused by the validating webhook, saf
         .status,
     ).toBe(201);
   }, 120_000);
+
+  test('brokers deleted with a reason and created again with fewer: the CREATE is denied by broker-scaling', async () => {
+    const shrinkNs = 'kw-c-recreate';
+    await createNamespace(cp, shrinkNs);
+    const sts = kafkaStatefulSet(shrinkNs, 'shrunk-kafka', 3);
+    const collection = `/apis/apps/v1/namespaces/${shrinkNs}/statefulsets`;
+    expect((await apiRequest(cp, 'POST', collection, sts)).status).toBe(201);
+    // Without a kubelet no pod gets Ready, so OrderedReady stops at broker 0: the claims of brokers
+    // 1 and 2 are made here, as three running brokers would have left them.
+    for (const ordinal of [1, 2]) {
+      const claim = {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: `datadir-0-shrunk-kafka-${ordinal}` },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      };
+      const created = await apiRequest(
+        cp,
+        'POST',
+        `/api/v1/namespaces/${shrinkNs}/persistentvolumeclaims`,
+        claim,
+      );
+      expect(created.status).toBe(201);
+    }
+    const path = stsPath(shrinkNs, 'shrunk-kafka');
+    const reason = await mergePatch(cp, path, {
+      metadata: {
+        annotations: { 'kafka-warden.io/deletion-reason': 'recreate for a new selector' },
+      },
+    });
+    expect(reason.status).toBe(200);
+    expect((await apiRequest(cp, 'DELETE', `${path}?propagationPolicy=Orphan`)).status).toBe(200);
+    await eventually('the StatefulSet to be gone', async () =>
+      (await get(cp, path)) ? undefined : true,
+    );
+
+    const smaller = structuredClone(sts);
+    (smaller.spec as { replicas: number }).replicas = 1;
+    const denied = await apiRequest<{ message: string }>(cp, 'POST', collection, smaller);
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toContain('kafka-warden denied CREATE of StatefulSet');
+    expect(denied.body.message).toContain('[broker-scaling]');
+    expect(denied.body.message).toContain('a scale-down 3 → 1');
+    expect(await get(cp, path)).toBeUndefined();
+
+    // As many brokers as it had: admitted.
+    expect((await apiRequest(cp, 'POST', collection, sts)).status).toBe(201);
+  }, 120_000);
 });
 
 describe('e. a server-side dry run has no side effects', () => {

@@ -3,7 +3,8 @@ import { parsePolicy } from '../../../src/config/load-policy';
 import type { ClusterRef, ClusterStateProbe } from '../../../src/policy/cluster-state';
 import { evaluate, type EngineOptions } from '../../../src/policy/engine';
 import { configMapPlanSource, type PlanSource } from '../../../src/policy/plan-source';
-import { findingOf, findingsOf, kafka, update, zookeeper } from './fixtures';
+import type { VolumeClaimSource } from '../../../src/policy/volume-claims';
+import { create, findingOf, findingsOf, kafka, remove, update, zookeeper } from './fixtures';
 
 const PLAN = 'kafka-warden.io/reassignment-plan';
 const PLAN_CM = 'kafka-warden.io/reassignment-plan-configmap';
@@ -436,5 +437,121 @@ describe('rule broker-scaling with a cluster-state probe', () => {
     });
     expect(finding.outcome).toBe('fail');
     expect(finding.message).toContain('requires a plan');
+  });
+});
+
+describe('rule broker-scaling on CREATE: a StatefulSet deleted and created with fewer brokers', () => {
+  const DATA = { volumeClaimTemplates: [{ metadata: { name: 'datadir-0' } }] };
+  const created = (replicas: number, annotations?: Record<string, string>) =>
+    create(kafka({ replicas, spec: DATA, ...(annotations ? { annotations } : {}) }));
+  /** The claims cp-kafka's StatefulSet my-cp-cp-kafka leaves, one per broker. */
+  const claimsOf = (brokers: number, name = 'my-cp-cp-kafka') =>
+    Array.from({ length: brokers }, (_, i) => `datadir-0-${name}-${i}`);
+
+  function claims(...names: string[]): VolumeClaimSource & { asked: string[] } {
+    const asked: string[] = [];
+    return {
+      asked,
+      listClaimNames: (namespace) => {
+        asked.push(namespace);
+        return Promise.resolve(names);
+      },
+    };
+  }
+
+  test('given the claims of 5 brokers, denies a CREATE with 3 as the scale-down 5 → 3 it is', async () => {
+    // The deletion itself, with a reason, is admitted: the CREATE that follows is what is judged.
+    const reason = { 'kafka-warden.io/deletion-reason': 'CHG-4: recreate for a new selector' };
+    expect((await evaluate(remove(kafka({ replicas: 5, annotations: reason })))).allowed).toBe(
+      true,
+    );
+    const source = claims(...claimsOf(5), 'unrelated-claim');
+    const finding = await findingOf('broker-scaling', created(3), { volumeClaims: source });
+    expect(source.asked).toEqual(['kafka']);
+    expect(finding.outcome).toBe('fail');
+    expect(finding.summary).toBe(
+      'recreated with 3 of 5 brokers removes brokers 3, 4 without a reassignment plan',
+    );
+    for (const text of [
+      'PersistentVolumeClaims datadir-0-my-cp-cp-kafka-3, datadir-0-my-cp-cp-kafka-4 (brokers 3, 4)',
+      'a scale-down 5 → 3',
+      '--cascade=orphan',
+      'create my-cp-cp-kafka with 5 replicas, as it had',
+      'kubectl delete pvc datadir-0-my-cp-cp-kafka-3 datadir-0-my-cp-cp-kafka-4',
+    ]) {
+      expect(finding.message).toContain(text);
+    }
+  });
+
+  test.each([
+    ['as many brokers as it had', claimsOf(3), 3],
+    ['more brokers than it had', claimsOf(3), 5],
+    ['a first install', [], 3],
+    [
+      "the claims of other StatefulSets and templates only (kafka's, not my-cp-cp-kafka-1's)",
+      [
+        ...claimsOf(5, 'my-cp-cp-kafka-1'),
+        'datadir-1-my-cp-cp-kafka-4',
+        'datadir-0-my-cp-cp-kafka-x',
+      ],
+      3,
+    ],
+  ])('given %s, passes', async (_name, names, replicas) => {
+    const finding = await findingOf('broker-scaling', created(replicas), {
+      volumeClaims: claims(...names),
+    });
+    expect(finding.outcome).toBe('pass');
+  });
+
+  test('given a plan on the new StatefulSet that empties the brokers left out, allows', async () => {
+    const finding = await findingOf('broker-scaling', created(3, { [PLAN]: OFF_3_AND_4 }), {
+      volumeClaims: claims(...claimsOf(5)),
+    });
+    expect(finding.outcome).toBe('pass');
+  });
+
+  test('with a probe, the live state decides: brokers left out that host nothing may stay out', async () => {
+    const asked: (readonly number[])[] = [];
+    const clusterState: ClusterStateProbe = {
+      partitionHealth: () => Promise.reject(new Error('not asked')),
+      replicasOnBrokers: (_cluster, ids) => {
+        asked.push(ids);
+        return Promise.resolve(new Map());
+      },
+    };
+    const finding = await findingOf('broker-scaling', created(3), {
+      volumeClaims: claims(...claimsOf(5)),
+      clusterState,
+    });
+    expect(asked).toEqual([[3, 4]]);
+    expect(finding.outcome).toBe('pass');
+  });
+
+  test('given claims that cannot be listed in time, denies and says why', async () => {
+    const hanging: VolumeClaimSource = {
+      listClaimNames: (_namespace, signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('request aborted'))),
+        ),
+    };
+    const policy = parsePolicy('lookups: {timeoutMs: 20}', 'p.yaml');
+    const finding = await findingOf('broker-scaling', created(3), {
+      volumeClaims: hanging,
+      policy,
+    });
+    expect(finding.outcome).toBe('fail');
+    expect(finding.message).toContain('listing them failed');
+  });
+
+  test('given no volumeClaimTemplates (persistence off), passes: no volumes outlive the brokers', async () => {
+    const finding = await findingOf('broker-scaling', create(kafka({ replicas: 1 })), {
+      volumeClaims: claims(...claimsOf(5)),
+    });
+    expect(finding.outcome).toBe('pass');
+  });
+
+  test('without a way to list claims (check, render), says nothing, and the engine answers at once', async () => {
+    expect(await findingsOf('broker-scaling', created(1))).toEqual([]);
+    expect(evaluate(created(1))).not.toBeInstanceOf(Promise);
   });
 });

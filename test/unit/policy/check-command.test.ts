@@ -9,7 +9,13 @@ import path from 'node:path';
 import type { KubeObject } from '../../../src/core/k8s-types';
 import { dumpYaml11 } from '../../../src/postrender/yaml11';
 import { runCli } from '../../support/run-cli';
-import { render, renderPath, withAnnotations, withBrokerEnv } from './fixtures';
+import {
+  render,
+  renderPath,
+  withAnnotations,
+  withBrokerContainer,
+  withBrokerEnv,
+} from './fixtures';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kw-check-'));
 
@@ -116,19 +122,54 @@ describe('kafka-warden check', () => {
     expect(result.stdout).toMatch(/^WARN StatefulSet\/my-cp-cp-zookeeper zookeeper-ensemble: /m);
   });
 
-  test('with an exemption, prints AUDIT with the reason and exits 0', () => {
+  test('with an exemption the running release has, prints AUDIT with the reason and exits 0', () => {
+    const exempt = { 'kafka-warden.io/exempt-zookeeper-ensemble': 'DR drill' };
+    const old = file(
+      'default-exempt.yaml',
+      withAnnotations(render('0.6.1', 'default'), 'cp-zookeeper-server', exempt),
+    );
     const zk5 = file(
       'zk5-exempt.yaml',
-      withAnnotations(render('0.6.1', 'zk5'), 'cp-zookeeper-server', {
-        'kafka-warden.io/exempt-zookeeper-ensemble': 'DR drill',
-      }),
+      withAnnotations(render('0.6.1', 'zk5'), 'cp-zookeeper-server', exempt),
     );
-    const result = runCli(['check', '--old', renderPath('0.6.1', 'default'), zk5]);
+    const result = runCli(['check', '--old', old, zk5]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
       '(exempted: kafka-warden.io/exempt-zookeeper-ensemble: DR drill)',
     );
     expect(result.stdout).toMatch(/^AUDIT StatefulSet\/my-cp-cp-zookeeper zookeeper-ensemble: /m);
+  });
+
+  test('with an exemption only the new release adds, denies as the webhook does and says why', () => {
+    const zk5 = file(
+      'zk5-adds-exemption.yaml',
+      withAnnotations(render('0.6.1', 'zk5'), 'cp-zookeeper-server', {
+        'kafka-warden.io/exempt-zookeeper-ensemble': 'DR drill',
+      }),
+    );
+    const result = runCli(['check', '--old', renderPath('0.6.1', 'default'), zk5]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^DENY StatefulSet\/my-cp-cp-zookeeper zookeeper-ensemble: /m);
+    expect(result.stdout).toContain(
+      'kafka-warden.io/exempt-zookeeper-ensemble is ignored: this change adds it',
+    );
+  });
+
+  test('given brokers renamed on an unlisted image while scaling 5 → 3, judges them as the brokers they were', () => {
+    const disguised = file(
+      'disguised.yaml',
+      withBrokerContainer(render('0.6.1', 'default'), {
+        name: 'broker',
+        image: 'registry.example/streaming/broker:6.1.0',
+      }),
+    );
+    const result = runCli(['check', '--old', renderPath('0.6.1', 'brokers5'), disguised]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /^DENY StatefulSet\/my-cp-cp-kafka broker-scaling: .*from 5 to 3/m,
+    );
+    expect(result.stdout).toMatch(/^DENY StatefulSet\/my-cp-cp-kafka workload-identity: /m);
+    expect(result.stdout).toContain('(2 UPDATE)');
   });
 
   test('reads a reassignment plan from a ConfigMap among the new files', () => {

@@ -1,9 +1,10 @@
+import { DEFAULT_CONFIG } from '../../../src/core/config';
 import type { KubeObject } from '../../../src/core/k8s-types';
-import { evaluate } from '../../../src/policy/engine';
+import { evaluate, selectWorkloads } from '../../../src/policy/engine';
 import { pass, warn, type Rule } from '../../../src/policy/rule';
 import { DEFAULT_RULES } from '../../../src/policy/rules';
 import { assembleVerdict, shorten } from '../../../src/policy/verdict';
-import { create, kafka, remove, update, zookeeper } from './fixtures';
+import { create, deniedBy, kafka, remove, update, withContainer, zookeeper } from './fixtures';
 
 const deployment: KubeObject = {
   apiVersion: 'apps/v1',
@@ -66,12 +67,13 @@ describe('the policy engine', () => {
         'rolling-restart',
         'kafka-version',
         'config-sanity',
+        'workload-identity',
       ],
     ],
     [
       'UPDATE of ZooKeeper',
       update(zookeeper(), zookeeper()),
-      ['ordered-ready', 'update-strategy', 'zookeeper-ensemble'],
+      ['ordered-ready', 'update-strategy', 'zookeeper-ensemble', 'workload-identity'],
     ],
     ['DELETE of brokers', remove(kafka()), ['delete-protection']],
   ])('on %s, runs exactly the rules for that role and operation', async (_name, req, rules) => {
@@ -157,7 +159,88 @@ describe('the policy engine', () => {
       ['kafka-version', 'enforce'],
       ['delete-protection', 'enforce'],
       ['config-sanity', 'enforce'],
+      ['workload-identity', 'enforce'],
     ]);
+  });
+});
+
+describe('an UPDATE, judged as what the StatefulSet was', () => {
+  const detection = DEFAULT_CONFIG.detection;
+  /** The broker container renamed, on an image detection does not list. */
+  const disguised = (
+    shape: Parameters<typeof kafka>[0] = {},
+    image = 'registry.example/streaming/broker:6.1.0',
+  ) => withContainer(kafka(shape), { name: 'broker', image });
+
+  test('given the broker container renamed to an unlisted image while scaling 3 → 1, denies the scale-down', async () => {
+    const verdict = await evaluate(update(kafka(), disguised({ replicas: 1 })));
+    expect(deniedBy(verdict)).toEqual(
+      expect.arrayContaining(['broker-scaling', 'workload-identity']),
+    );
+    expect(verdict.denials.find((f) => f.rule === 'broker-scaling')?.message).toContain(
+      'from 3 to 1',
+    );
+  });
+
+  test("sees the new object through the container that took the broker container's place", () => {
+    const workloads = selectWorkloads(update(kafka(), disguised({ replicas: 1 })), detection);
+    expect(workloads?.subject.role).toBe('kafka');
+    expect(workloads?.current).toMatchObject({
+      role: 'kafka',
+      detectedAs: undefined,
+      replicas: 1,
+      container: { name: 'broker', image: 'registry.example/streaming/broker:6.1.0' },
+    });
+    expect(workloads?.previous?.replicas).toBe(3);
+  });
+
+  test.each([
+    ['a tag it cannot map: warns', 'registry.example/streaming/broker:latest', 'warn'],
+    [
+      'a Confluent 7.0 tag (Kafka 3.0) with no protocol pin: fails',
+      'mirror.example/kafka:7.0.0',
+      'fail',
+    ],
+  ])('lets kafka-version judge the unlisted image, %s', async (_name, image, outcome) => {
+    const verdict = await evaluate(update(kafka(), disguised({}, image)));
+    const finding = verdict.findings.find((f) => f.rule === 'kafka-version');
+    expect(finding?.outcome).toBe(outcome);
+    expect(finding?.message).toContain(image);
+  });
+
+  test('given a broker StatefulSet turned into ZooKeeper while scaling 3 → 1, judges it as Kafka', async () => {
+    const verdict = await evaluate(
+      update(kafka(), zookeeper({ name: 'my-cp-cp-kafka', replicas: 1 })),
+    );
+    expect(deniedBy(verdict)).toEqual(
+      expect.arrayContaining(['broker-scaling', 'workload-identity']),
+    );
+    expect(verdict.findings.some((f) => f.rule === 'zookeeper-ensemble')).toBe(false);
+    expect(verdict.denials.find((f) => f.rule === 'workload-identity')?.summary).toBe(
+      'StatefulSet/my-cp-cp-kafka would turn from Kafka into ZooKeeper',
+    );
+  });
+
+  test('given ZooKeeper turned into brokers, judges it as ZooKeeper', async () => {
+    const verdict = await evaluate(
+      update(zookeeper(), kafka({ name: 'my-cp-cp-zookeeper', replicas: 5 })),
+    );
+    expect(deniedBy(verdict)).toEqual(['zookeeper-ensemble', 'workload-identity']);
+  });
+
+  test('given only the container renamed, the listed image and the pod labels still recognise the brokers', async () => {
+    const renamed = withContainer(kafka(), {
+      name: 'broker',
+      image: 'confluentinc/cp-kafka:6.1.0',
+    });
+    const verdict = await evaluate(update(kafka(), renamed));
+    expect(verdict.findings.find((f) => f.rule === 'workload-identity')?.outcome).toBe('pass');
+  });
+
+  test('once stored unrecognised (admitted by policy or before this check), later changes are about neither', () => {
+    expect(
+      selectWorkloads(update(disguised(), disguised({ replicas: 1 })), detection),
+    ).toBeUndefined();
   });
 });
 

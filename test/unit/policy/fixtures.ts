@@ -66,6 +66,18 @@ function statefulSet(app: string, container: string, shape: WorkloadShape): Kube
   };
 }
 
+/** A deep copy whose main (first) container is renamed or runs another image. */
+export function withContainer(
+  object: KubeObject,
+  change: { name?: string; image?: string },
+): KubeObject {
+  const copy = structuredClone(object);
+  const container = (copy.spec as StatefulSetSpec).template?.spec?.containers[0];
+  if (!container) throw new Error('no container to change');
+  Object.assign(container, change);
+  return copy;
+}
+
 export function create(object: KubeObject, namespace = 'kafka'): PolicyRequest {
   return { operation: 'CREATE', object, namespace };
 }
@@ -147,6 +159,19 @@ export function withBrokerEnv(objects: KubeObject[], env: Record<string, string>
   return copy;
 }
 
+/** A deep copy of a release whose broker container is renamed or runs another image. */
+export function withBrokerContainer(
+  objects: KubeObject[],
+  change: { name?: string; image?: string },
+): KubeObject[] {
+  const copy = structuredClone(objects);
+  const broker = containers(statefulSetWith(copy, 'cp-kafka-broker')).find(
+    (c) => c.name === 'cp-kafka-broker',
+  );
+  Object.assign(broker ?? {}, change);
+  return copy;
+}
+
 /** A deep copy of a release with annotations added to the StatefulSet with this container. */
 export function withAnnotations(
   objects: KubeObject[],
@@ -162,6 +187,6 @@ export function withAnnotations(
   return copy;
 }
 
-function containers(object: KubeObject): { name: string; env?: EnvVar[] | null }[] {
+function containers(object: KubeObject): { name: string; image?: string; env?: EnvVar[] | null }[] {
   return (object.spec as StatefulSetSpec).template?.spec?.containers ?? [];
 }

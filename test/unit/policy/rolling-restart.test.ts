@@ -198,14 +198,14 @@ describe('rule rolling-restart', () => {
     expect(aborted).toBe(true);
   });
 
-  test('given the exemption annotation, the denial is audited and the change allowed', async () => {
+  test('given the exemption annotation on the StatefulSet, the denial is audited and the change allowed', async () => {
     const { clusterState } = probe(() =>
       Promise.resolve(atRisk(partition('orders-0', [0, 1, 2], [0, 1], 2))),
     );
     const exempt = { 'kafka-warden.io/exempt-rolling-restart': 'this change fixes broker 2' };
     const verdict = await evaluate(
       update(
-        before(),
+        kafka({ annotations: exempt }),
         kafka({ image: 'confluentinc/cp-enterprise-kafka:6.1.1', annotations: exempt }),
       ),
       { clusterState },

@@ -5,11 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AdmissionRequest } from '../../../src/admission/review';
+import { validate } from '../../../src/admission/validate';
 import type { KubeObject } from '../../../src/core/k8s-types';
 import { evaluateRelease, type ObjectVerdict } from '../../../src/policy/evaluate-release';
+import { evaluate } from '../../../src/policy/engine';
 import { parseManifests } from '../../../src/policy/parse-manifests';
+import { configMapPlanSource } from '../../../src/policy/plan-source';
 import { CHART_VERSIONS, REPO_ROOT } from '../../support/paths';
-import { render, withAnnotations, withBrokerEnv } from './fixtures';
+import { admissionReview } from '../../support/pods';
+import { render, withAnnotations, withBrokerContainer, withBrokerEnv } from './fixtures';
 
 const PINNED_2_5 = {
   KAFKA_INTER_BROKER_PROTOCOL_VERSION: '2.5',
@@ -20,6 +25,9 @@ const BUMPED_2_7 = {
   KAFKA_LOG_MESSAGE_FORMAT_VERSION: '2.7',
 };
 const stepOne = () => withBrokerEnv(render('0.6.1', 'default'), PINNED_2_5);
+const EXEMPT_SCALING = { 'kafka-warden.io/exempt-broker-scaling': 'CHG-12: topics moved by hand' };
+/** Not what detection looks for, but the same Confluent release (no version change). */
+const DISGUISED = { name: 'broker', image: 'registry.example/streaming/broker:6.1.0' };
 
 /** A ConfigMap holding a plan that moves every partition of a topic off brokers 3 and 4. */
 function planConfigMap(): KubeObject {
@@ -78,6 +86,30 @@ const PAIRS: [
     () => render('0.5.0', 'default'),
     () => withBrokerEnv(render('0.6.1', 'default'), BUMPED_2_7),
     'deny: kafka-version',
+  ],
+  [
+    '0.6.1/brokers5 → 0.6.1/default + broker-scaling exemption added in the same change',
+    () => render('0.6.1', 'brokers5'),
+    () => withAnnotations(render('0.6.1', 'default'), 'cp-kafka-broker', EXEMPT_SCALING),
+    'deny: broker-scaling; warn: kafka-warden.io/exempt-broker-scaling is ignored',
+  ],
+  [
+    '0.6.1/brokers5 + broker-scaling exemption → 0.6.1/default + the same exemption',
+    () => withAnnotations(render('0.6.1', 'brokers5'), 'cp-kafka-broker', EXEMPT_SCALING),
+    () => withAnnotations(render('0.6.1', 'default'), 'cp-kafka-broker', EXEMPT_SCALING),
+    'allow',
+  ],
+  [
+    '0.6.1/default → 0.6.1/default, broker container renamed on an unlisted image',
+    () => render('0.6.1', 'default'),
+    () => withBrokerContainer(render('0.6.1', 'default'), DISGUISED),
+    'deny: workload-identity',
+  ],
+  [
+    '0.6.1/brokers5 → 0.6.1/default, broker container renamed on an unlisted image',
+    () => render('0.6.1', 'brokers5'),
+    () => withBrokerContainer(render('0.6.1', 'default'), DISGUISED),
+    'deny: broker-scaling, workload-identity',
   ],
   ...CHART_VERSIONS.flatMap((v): [string, () => KubeObject[], () => KubeObject[], string][] => [
     [
@@ -177,6 +209,27 @@ describe('upgrades of real cp-helm-charts releases', () => {
     expect(results.map((r) => r.operation)).toEqual(['UPDATE', 'UPDATE']);
     expect(summarise(results)).toBe(expected);
   });
+
+  test.each(PAIRS)(
+    '%s: the validating webhook denies what check denies',
+    async (_p, before, after) => {
+      const [old, now] = [before(), after()];
+      const planSource = configMapPlanSource(now, 'default');
+      const fromCheck = await evaluateRelease({ objects: now, previousObjects: old });
+      for (const object of now.filter((o) => o.kind === 'StatefulSet')) {
+        const name = object.metadata?.name;
+        const oldObject = old.find((o) => o.kind === 'StatefulSet' && o.metadata?.name === name);
+        const review = admissionReview(object, { operation: 'UPDATE', oldObject });
+        const outcome = await validate(review.request as AdmissionRequest, (pr) =>
+          evaluate(pr, { planSource }),
+        );
+        const denied = [...(outcome.message ?? '').matchAll(/^\[([a-z-]+)\]/gm)].map((m) => m[1]);
+        const verdict = fromCheck.find((r) => r.name === name)?.verdict;
+        expect(denied).toEqual(verdict?.denials.map((f) => f.rule));
+        expect(outcome.allowed).toBe(verdict?.allowed);
+      }
+    },
+  );
 
   test('docs/policy.md shows this table', () => {
     const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'policy.md'), 'utf8');

@@ -39,11 +39,17 @@ const webServers: KubeObject = {
   },
 };
 
-function scaleReview(name: string, from: number, to: number, dryRun = false) {
+function scaleReview(
+  name: string,
+  from: number,
+  to: number,
+  dryRun = false,
+  annotations: Record<string, string> = {},
+) {
   const scale = (replicas: number) => ({
     apiVersion: 'autoscaling/v1',
     kind: 'Scale',
-    metadata: { name, namespace: 'default' },
+    metadata: { name, namespace: 'default', annotations },
     spec: { replicas },
     status: { replicas: from },
   });
@@ -155,6 +161,37 @@ describe('statefulsets/scale requests (kubectl scale)', () => {
       .send(scaleReview('my-cp-cp-kafka', 3, 4))
       .expect(200);
     expect((res.body as Review).response.allowed).toBe(true);
+  });
+
+  test('given an exemption on the StatefulSet as stored, allows the scale-down and audits it', async () => {
+    const exempt = {
+      ...brokers,
+      metadata: {
+        ...brokers.metadata,
+        annotations: { 'kafka-warden.io/exempt-broker-scaling': 'CHG-7: drained by hand' },
+      },
+    };
+    const res = await request(appWith(sourceOf(exempt)))
+      .post('/validate')
+      .send(scaleReview('my-cp-cp-kafka', 3, 2))
+      .expect(200);
+    const review = res.body as Review & {
+      response: { auditAnnotations?: Record<string, string> };
+    };
+    expect(review.response.status?.message ?? '').not.toContain('[broker-scaling]');
+    expect(Object.keys(review.response.auditAnnotations ?? {})).toContain('broker-scaling');
+  });
+
+  test('given an exemption written into the Scale itself, ignores it: only the StatefulSet counts', async () => {
+    const res = await request(appWith(sourceOf(brokers)))
+      .post('/validate')
+      .send(
+        scaleReview('my-cp-cp-kafka', 3, 2, false, {
+          'kafka-warden.io/exempt-broker-scaling': 'trust me',
+        }),
+      )
+      .expect(200);
+    expect((res.body as Review).response.status?.message).toContain('[broker-scaling]');
   });
 
   test('given an unchanged count (a Scale that only touches metadata), allows', async () => {
