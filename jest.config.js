@@ -48,5 +48,12 @@ module.exports = {
       transform,
       testEnvironment: 'node',
     },
+    {
+      // Seeded, bounded fuzzing of serve, the post-renderer and the loaders (docs/fuzz.md).
+      displayName: 'fuzz',
+      testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
   ],
 };

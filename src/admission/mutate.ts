@@ -14,6 +14,7 @@ import { injectPodTemplate } from '../core/inject-pod';
 import { podNotices } from '../core/notices';
 import type { KubeObject, PodTemplate, StatefulSetSpec } from '../core/k8s-types';
 import type { BrokerContext } from '../core/listeners';
+import { checkObjectShape } from '../core/object-shape';
 import { isHelmHook } from '../core/transform-manifests';
 import { webhookBrokerRefusal } from '../core/webhook-scope';
 import { cloneJson } from './clone-json';
@@ -120,6 +121,9 @@ function transformObject(
   options: MutationOptions,
 ): Transformed | null {
   const { config } = options;
+  if (kind === 'Pod' || (kind === 'StatefulSet' && options.mutateStatefulSets)) {
+    checkObjectShape(object, where, kind);
+  }
   if (kind === 'Pod') {
     const clone = cloneJson(object);
     const broker = brokerContextForPod(object);

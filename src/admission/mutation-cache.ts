@@ -10,7 +10,7 @@
  * recently used goes first) and scoped to one configuration object, so a new configuration never meets an old answer.
  */
 import type { WardenConfig } from '../core/config';
-import type { KubeObject, PodSpec } from '../core/k8s-types';
+import { isRecord, type KubeObject, type PodSpec } from '../core/k8s-types';
 import { platformTokenVolume } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
 import { serialiseOnce, type AdmissionRequest } from './review';
@@ -78,9 +78,14 @@ export class MutationCache {
     const object = request.object;
     // Only pods a StatefulSet owns are remembered: the transformation names the cluster after that
     // owner, and otherwise after the pod itself, which the key leaves out.
+    // The review's object is any JSON a client sent (the API server sends typed objects; anyone
+    // else who reaches the port, anything): its types are checked before they are relied on.
+    const owners: unknown = object?.metadata?.ownerReferences;
     if (
+      !object ||
       request.kind.kind !== 'Pod' ||
-      !object?.metadata?.ownerReferences?.some((owner) => owner.kind === 'StatefulSet')
+      !Array.isArray(owners) ||
+      !owners.some((owner) => isRecord(owner) && owner.kind === 'StatefulSet')
     ) {
       return mutate(request, options);
     }
@@ -155,7 +160,9 @@ function cacheKey(
 ): string {
   const metadata = { ...object.metadata };
   for (const field of POD_SPECIFIC_METADATA) delete metadata[field];
-  if (metadata.labels) {
+  // Labels that are not a mapping stay as they are in the key: Object.entries of a 1 MB string
+  // made a million entries (seconds and hundreds of MB for one request).
+  if (isRecord(metadata.labels)) {
     metadata.labels = Object.fromEntries(
       Object.entries(metadata.labels).filter(([label]) => !POD_SPECIFIC_LABELS.has(label)),
     );

@@ -12,8 +12,10 @@ import { isBrokerCount, MAX_BROKERS, quoteInput } from './limits';
 
 /** The chart renders one `nodeport-N` container port per broker when its `nodeport.enabled` is on. */
 export function chartFirstListenerPort(containers: readonly Container[]): number | null {
-  const port = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === 'nodeport-0');
-  return port?.containerPort ?? null;
+  const ports: unknown[] = containers.flatMap((c) => (Array.isArray(c.ports) ? c.ports : []));
+  const port = ports.find((p) => isRecord(p) && p.name === 'nodeport-0') as
+    { containerPort?: unknown } | undefined;
+  return typeof port?.containerPort === 'number' ? port.containerPort : null;
 }
 
 /** The context of a broker StatefulSet; its replica count is bounded before any per-broker work. */
@@ -39,9 +41,17 @@ export function brokerContextForStatefulSet(statefulSet: KubeObject): BrokerCont
 /** The pod's cluster identity, as the StatefulSet controller leaves it on every pod it creates. */
 export function brokerContextForPod(pod: KubeObject): BrokerContext {
   const meta = pod.metadata ?? {};
-  const owner = meta.ownerReferences?.find((o) => o.kind === 'StatefulSet')?.name;
+  // Typed, but a webhook client may send anything: a type that does not fit counts as absent.
+  const owners: unknown = meta.ownerReferences;
+  const ownerName = Array.isArray(owners)
+    ? (
+        owners.find((o) => isRecord(o) && o.kind === 'StatefulSet') as
+          { name?: unknown } | undefined
+      )?.name
+    : undefined;
+  const owner = typeof ownerName === 'string' ? ownerName : undefined;
   const generateName = typeof meta.generateName === 'string' ? meta.generateName : '';
-  const fromName = (meta.name ?? generateName).replace(/-\d*$/, '');
+  const fromName = (typeof meta.name === 'string' ? meta.name : generateName).replace(/-\d*$/, '');
   const cluster = owner ?? fromName;
   const spec = isRecord(pod.spec) ? pod.spec : {};
   return {

@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   KW_INPUT_EMPTY: 'the input holds no manifest',
   KW_INPUT_YAML: 'a document is not valid YAML',
   KW_INPUT_NOT_MAPPING: 'a document is not a mapping (a Kubernetes object)',
+  KW_INPUT_FIELD:
+    'a field kafka-warden reads or changes does not have its Kubernetes type (a list, a mapping, a string)',
   KW_CONFIG_INVALID: 'the configuration does not match its schema',
   KW_CONFIG_READ: 'the configuration file cannot be read',
   KW_CONFIG_WEBHOOK:

@@ -3,7 +3,13 @@
  * injector keeps `sidecar.istio.io/status`. Re-injection with a changed configuration uses it to
  * remove what the new configuration no longer injects, instead of leaving it behind.
  */
-import type { Container, ContainerPort, ObjectMeta, PodSpec } from './k8s-types';
+import {
+  isRecord,
+  type Container,
+  type ContainerPort,
+  type ObjectMeta,
+  type PodSpec,
+} from './k8s-types';
 import { getEnv, removeByName, removeEnv, setEnv } from './pod-edit';
 
 export const STATUS_ANNOTATION = 'kafka-warden.io/status';
@@ -185,14 +191,51 @@ function addUnique(list: string[], name: string): void {
 
 export function readStatus(meta: ObjectMeta | undefined): InjectionStatus | null {
   const raw = meta?.annotations?.[STATUS_ANNOTATION];
-  if (!raw) return null;
+  if (typeof raw !== 'string' || raw === '') return null;
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(raw) as Partial<InjectionStatus>;
-    return parsed.version === 1 ? (parsed as InjectionStatus) : null;
+    parsed = JSON.parse(raw);
   } catch {
     // A hand-edited or foreign annotation: treat the pod as never injected rather than guess.
     return null;
   }
+  // Likewise a record of another shape: re-injection reads every field of it as typed.
+  return isInjectionStatus(parsed) ? parsed : null;
+}
+
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+function isMapOf(value: unknown, item: (v: unknown) => boolean): boolean {
+  return isRecord(value) && Object.values(value).every(item);
+}
+
+/**
+ * The fields re-injection reads, as they are written. Fields older records lack (ports,
+ * annotations, originals and some of its parts) may be absent, never of another type.
+ */
+function isInjectionStatus(value: unknown): value is InjectionStatus {
+  if (!isRecord(value) || value.version !== 1 || typeof value.role !== 'string') return false;
+  const lists = [value.containers, value.initContainers, value.volumes, value.readinessProbes];
+  if (!lists.every(isStringList)) return false;
+  if (!isMapOf(value.env, isStringList) || !isMapOf(value.mounts, isStringList)) return false;
+  if (value.ports !== undefined && !isMapOf(value.ports, isStringList)) return false;
+  if (value.annotations !== undefined && !isStringList(value.annotations)) return false;
+  const originals = value.originals;
+  if (originals === undefined) return true;
+  if (!isRecord(originals)) return false;
+  const isString = (v: unknown) => typeof v === 'string';
+  const isRemovedPort = (v: unknown) =>
+    isRecord(v) && Number.isInteger(v.at) && (v.at as number) >= 0 && isRecord(v.port);
+  return (
+    isMapOf(originals.env, (v) => isMapOf(v, isString)) &&
+    isMapOf(originals.command, isStringList) &&
+    (originals.removedPorts === undefined ||
+      isMapOf(originals.removedPorts, (v) => Array.isArray(v) && v.every(isRemovedPort))) &&
+    (originals.containers === undefined ||
+      isMapOf(originals.containers, (v) => isRecord(v) && typeof v.name === 'string')) &&
+    (originals.annotations === undefined || isMapOf(originals.annotations, isString))
+  );
 }
 
 /** Removes what `previous` injected and `current` does not inject any more. */

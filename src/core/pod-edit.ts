@@ -2,7 +2,14 @@
  * Small, name-keyed edits on pod specs. Everything kafka-warden injects is keyed by name so that
  * applying the transformation twice, or with a changed configuration, replaces instead of duplicating.
  */
-import type { Container, EnvVar, PodSpec, Volume, VolumeMount } from './k8s-types';
+import {
+  isRecord,
+  type Container,
+  type EnvVar,
+  type PodSpec,
+  type Volume,
+  type VolumeMount,
+} from './k8s-types';
 
 export function getEnv(container: Container, name: string): string | undefined {
   return container.env?.find((e) => e.name === name)?.value;
@@ -166,5 +173,13 @@ function withPodTokenMount(spec: PodSpec, container: Container): Container {
  * which otherwise identical pods of a StatefulSet differ in their spec.
  */
 export function platformTokenVolume(spec: PodSpec | undefined): string | undefined {
-  return spec?.volumes?.find((v) => v.name.startsWith(PLATFORM_TOKEN_VOLUME_PREFIX))?.name;
+  // Read for the mutation cache's key before anything checked the pod's shape
+  // (object-shape.ts): a volume list of another shape has no token volume.
+  const volumes: unknown = spec?.volumes;
+  if (!Array.isArray(volumes)) return undefined;
+  for (const volume of volumes as unknown[]) {
+    const name = isRecord(volume) ? volume.name : undefined;
+    if (typeof name === 'string' && name.startsWith(PLATFORM_TOKEN_VOLUME_PREFIX)) return name;
+  }
+  return undefined;
 }

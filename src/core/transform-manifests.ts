@@ -22,6 +22,7 @@ import type {
 import { isRecord } from './k8s-types';
 import type { BrokerContext } from './listeners';
 import { planListeners } from './listeners';
+import { checkObjectShape } from './object-shape';
 
 export const HELM4_FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
 export const GENERATED_LABEL = 'kafka-warden.io/generated';
@@ -63,6 +64,10 @@ export function transformManifests(
   objects: (KubeObject | undefined)[],
   config: WardenConfig,
 ): ManifestTransformResult {
+  // Before anything reads them: the code below relies on the Kubernetes types of these fields.
+  objects.forEach((object, index) => {
+    if (object && !isHelmHook(object)) checkObjectShape(object, describe(object, index));
+  });
   const clusters = findKafkaClusters(objects, config);
   const hostToCluster = new Map<string, string>();
   for (const cluster of clusters) {
@@ -78,7 +83,7 @@ export function transformManifests(
 
   objects.forEach((object, index) => {
     if (!object || isHelmHook(object)) return;
-    const where = `${object.kind ?? 'object'} ${object.metadata?.name ?? `#${index + 1}`}`;
+    const where = describe(object, index);
     if (object.kind === 'PodDisruptionBudget') {
       if (config.disruptionBudgets.upgradeApiVersion) upgradePdb(object, where);
       return;
@@ -131,6 +136,13 @@ function findKafkaClusters(
     });
   });
   return clusters;
+}
+
+/** `StatefulSet my-cp-cp-kafka` for messages; by position when kind or name is not a string. */
+function describe(object: KubeObject, index: number): string {
+  const kind = typeof object.kind === 'string' ? object.kind : 'object';
+  const name = object.metadata?.name;
+  return `${kind} ${typeof name === 'string' ? name : `#${index + 1}`}`;
 }
 
 function podTemplateOf(object: KubeObject): PodTemplate | undefined {
@@ -208,13 +220,27 @@ function reconcileServicePorts(service: KubeObject, config: WardenConfig): void 
   }
 }
 
+/** The record on a Service; one that is not JSON, or of another shape (hand-edited), is none. */
 function parseServiceStatus(raw: string | undefined): ServiceStatus {
+  const none: ServiceStatus = { addedPorts: [], removedPorts: [] };
+  let parsed: unknown;
   try {
-    const parsed = raw ? (JSON.parse(raw) as Partial<ServiceStatus>) : {};
-    return { addedPorts: parsed.addedPorts ?? [], removedPorts: parsed.removedPorts ?? [] };
+    parsed = raw ? JSON.parse(raw) : {};
   } catch {
-    return { addedPorts: [], removedPorts: [] };
+    return none;
   }
+  if (!isRecord(parsed)) return none;
+  const addedPorts = listOf(parsed.addedPorts ?? [], (n): n is string => typeof n === 'string');
+  const removedPorts = listOf(
+    parsed.removedPorts ?? [],
+    (r): r is ServiceStatus['removedPorts'][number] =>
+      isRecord(r) && Number.isInteger(r.at) && isRecord(r.port),
+  );
+  return addedPorts && removedPorts ? { addedPorts, removedPorts } : none;
+}
+
+function listOf<T>(value: unknown, item: (v: unknown) => v is T): T[] | undefined {
+  return Array.isArray(value) && (value as unknown[]).every(item) ? (value as T[]) : undefined;
 }
 
 function clusterResources(

@@ -23,9 +23,15 @@ export function loadDocument(
   try {
     value = loadYaml11(document.text);
   } catch (error) {
+    // Typed as always there, a YAMLException's mark is missing from some (a second document
+    // after `...`): the reason alone then.
+    const mark =
+      error instanceof YAMLException
+        ? (error.mark as YAMLException['mark'] | undefined)
+        : undefined;
     const reason =
       error instanceof YAMLException
-        ? `${error.reason} at line ${document.line + error.mark.line}, column ${error.mark.column + 1}`
+        ? `${error.reason}${mark ? ` at line ${document.line + mark.line}, column ${mark.column + 1}` : ''}`
         : error instanceof Error
           ? error.message
           : String(error);

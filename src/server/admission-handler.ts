@@ -79,15 +79,10 @@ export function createAdmissionHandler(
       return;
     }
     readBody(req, bodyTimeoutMs, (error, body) => {
-      if (error instanceof BodyTimeout) {
-        reject(res, 408, error.message);
-        // The rest of the body is not waited for (here and past the size limit below): the
-        // connection (HTTP/1.1) or stream (HTTP/2) goes once the answer is out.
-        abandon(req, res);
-        return;
-      }
       if (error) {
-        reject(res, 413, error.message);
+        // The rest of the body is not waited for: the connection (HTTP/1.1) or stream (HTTP/2)
+        // goes once the answer is out.
+        reject(res, error instanceof BodyTimeout ? 408 : 413, error.message, abandoning(req));
         abandon(req, res);
         return;
       }
@@ -150,6 +145,16 @@ function failUnexpectedly(
 }
 
 class BodyTimeout extends Error {}
+
+/**
+ * Headers for an answer after which abandon() ends the connection. HTTP/1.1 says so: a client
+ * that keeps connections alive (Go's, the API server's) would otherwise send its next request on
+ * a connection about to be closed and see it reset. HTTP/2 forbids the header; only the stream
+ * ends there.
+ */
+function abandoning(req: RequestStream): OutgoingHttpHeaders {
+  return req.stream ? {} : { connection: 'close' };
+}
 
 /**
  * Stops receiving a request that was answered before its body ended. HTTP/2: RST_STREAM with
@@ -217,10 +222,16 @@ function readBody(
   });
 }
 
-export function reject(res: ResponseSink, status: number, message: string): void {
+export function reject(
+  res: ResponseSink,
+  status: number,
+  message: string,
+  headers: OutgoingHttpHeaders = {},
+): void {
   if (res.headersSent) return;
   const payload = JSON.stringify({ error: message });
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(payload),
   });

@@ -3,6 +3,7 @@
  * and HTTP/2), a stream flood. Each gets a bounded answer and the server goes on serving others.
  */
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
+import { Agent, request as httpsRequest } from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { AdmissionServer } from '../../src/server/admission-server';
 import { admissionHandlers, probeHandlers } from '../../src/server/app';
@@ -64,9 +65,48 @@ describe('a request body that never ends', () => {
       },
     );
     expect(response).toMatch(/^HTTP\/1\.1 408/);
+    expect(response).toMatch(/\r\nconnection: close\r\n/i);
     expect(response).toContain(`body not received within ${BODY_TIMEOUT_MS} ms`);
     expect(closed).toBe(true);
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  test('over HTTP/1.1 kept alive: after a 413 the answer says Connection: close, and the next request goes on a new connection', async () => {
+    // A client that keeps connections alive (the API server's does) reused the one the server
+    // closed after the 413 and saw its next request reset.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca, servername: 'localhost' });
+    const post = (body: Buffer) =>
+      new Promise<{ status: number; connection?: string } | string>((resolve) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/validate',
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': body.length },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }),
+            );
+          },
+        );
+        req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        req.end(body);
+      });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(await post(Buffer.alloc(3 * 1024 * 1024 + 1, ' '))).toEqual({
+          status: 413,
+          connection: 'close',
+        });
+        expect(await post(Buffer.from('{}'))).toEqual({ status: 400, connection: 'keep-alive' });
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 
   test('over HTTP/2: a 408 and the stream ends; the same connection serves the next request', async () => {

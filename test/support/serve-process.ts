@@ -44,6 +44,9 @@ export function startServe(
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
+      // Once listening, only kept: scanning a log that grows to megabytes on every chunk slowed
+      // this process enough to fill the pipe, and serve (whose writes to a pipe block) stalled.
+      if (started) return;
       caPath ??= /CA at (\S+)/.exec(out)?.[1];
       const listening = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
       // Once: later output (draining, stopped) comes after serve removed its throw-away CA.

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import { renderManifests } from '../../src/postrender/render';
+import { readStatus, STATUS_ANNOTATION } from '../../src/core/injection-status';
+import type { KubeObject, ObjectMeta } from '../../src/core/k8s-types';
+import { renderManifests, renderRelease } from '../../src/postrender/render';
+import { dumpYaml11 } from '../../src/postrender/yaml11';
 import { sharedDir } from '../support/paths';
 
 const input = readFileSync(
@@ -87,5 +90,64 @@ describe('re-injection with a changed configuration', () => {
     expect(text).toContain('/etc/jmx-kafka/jmx-kafka-prometheus.yml');
     expect(text).not.toContain('kafka-warden-init');
     expect(text).not.toContain('kafka-warden-metrics');
+  });
+});
+
+describe('a status record of another shape (hand-edited, or foreign)', () => {
+  const injected = renderRelease(input, resolveConfig()).objects;
+  const broker = injected.find(
+    (o) => o.kind === 'StatefulSet' && o.metadata?.name === 'my-cp-cp-kafka',
+  ) as KubeObject & { spec: { template: { metadata: ObjectMeta; spec: unknown } } };
+  const record = JSON.parse(
+    broker.spec.template.metadata.annotations?.[STATUS_ANNOTATION] as string,
+  ) as Record<string, unknown>;
+
+  test.each<[string, Record<string, unknown>]>([
+    ['a list that is a number', { ...record, containers: 5 }],
+    ['a list missing', { ...record, volumes: undefined }],
+    ['env names that are not a list', { ...record, env: { 'cp-kafka-broker': 'KAFKA_OPTS' } }],
+    ['originals without env', { ...record, originals: { command: {} } }],
+    [
+      'an original command that is a string',
+      { ...record, originals: { env: {}, command: { 'cp-kafka-broker': 'x' } } },
+    ],
+    [
+      'a removed port without a position',
+      { ...record, originals: { env: {}, command: {}, removedPorts: { a: [{ port: {} }] } } },
+    ],
+  ])('%s: is read as no record, and re-injection writes a fresh one', (_name, edited) => {
+    const copy = structuredClone(broker);
+    const annotations = copy.spec.template.metadata.annotations as Record<string, string>;
+    annotations[STATUS_ANNOTATION] = JSON.stringify(edited);
+    expect(readStatus(copy.spec.template.metadata)).toBeNull();
+    // It threw a TypeError (the webhook's 500, the post-renderer's internal error).
+    const again = renderRelease(`---\n${dumpYaml11(copy)}`, resolveConfig())
+      .objects[0] as typeof broker;
+    expect(readStatus(again.spec.template.metadata)).not.toBeNull();
+    expect(again.spec.template.spec).toEqual(broker.spec.template.spec);
+  });
+
+  test('the record kafka-warden writes is read back', () => {
+    expect(readStatus(broker.spec.template.metadata)).toEqual(record);
+  });
+});
+
+describe("a Service's status record of another shape", () => {
+  const injected = renderManifests(input, resolveConfig());
+  const record = `kafka-warden.io/status: '{"addedPorts":["broker-tls"],"removedPorts":[]}'`;
+
+  test.each([
+    ['removed ports that are a number', '{"addedPorts":["broker-tls"],"removedPorts":5}'],
+    ['added ports that are a number', '{"addedPorts":7,"removedPorts":[]}'],
+    ['a removed port that is null', '{"removedPorts":[null]}'],
+    ['a list', '[1]'],
+  ])('%s: is read as no record, and the Service keeps one TLS port', (_name, edited) => {
+    expect(injected).toContain(record);
+    const text = injected.replaceAll(record, `kafka-warden.io/status: '${edited}'`);
+    // It threw a TypeError: the post-renderer's internal error.
+    const again = renderRelease(text, resolveConfig()).objects.find(
+      (o) => o.kind === 'Service' && o.metadata?.name === 'my-cp-cp-kafka-headless',
+    ) as KubeObject & { spec: { ports: { name?: string }[] } };
+    expect(again.spec.ports.filter((p) => p.name === 'broker-tls')).toHaveLength(1);
   });
 });

@@ -33,6 +33,13 @@ const BAD_INPUTS: [name: string, input: string, code: string, mentions: string[]
   ['unterminated quote', 'kind: "Pod\n', 'KW_INPUT_YAML', ['document 1', 'double quoted scalar']],
   ['tab indentation', 'kind: Pod\nmetadata:\n\tname: x\n', 'KW_INPUT_YAML', ['document 1']],
   ['duplicate key', 'kind: Pod\nkind: Service\n', 'KW_INPUT_YAML', ['duplicated mapping key']],
+  [
+    // js-yaml reports this one without a position: it crashed the render (exit 70).
+    'a document end marker (...) followed by more of the document',
+    'apiVersion: v1\nkind: ConfigMap\n...\nmetadata: {name: a}\n',
+    'KW_INPUT_YAML',
+    ['document 1', 'expected a single document in the stream'],
+  ],
   ['a scalar document', '---\njust a string\n', 'KW_INPUT_NOT_MAPPING', ['document 1', 'a string']],
   ['a sequence document', '- a\n- b\n', 'KW_INPUT_NOT_MAPPING', ['document 1', 'a sequence']],
   [
@@ -67,6 +74,50 @@ const BAD_INPUTS: [name: string, input: string, code: string, mentions: string[]
       `b: ${'['.repeat(80)}*a${']'.repeat(80)}\n`,
     'KW_INPUT_YAML',
     ['document 1', 'nests deeper than 100 levels'],
+  ],
+  // Fields of the wrong type in what kafka-warden edits: each was a TypeError (internal error,
+  // exit 70) somewhere inside the transformation.
+  ...(
+    [
+      [
+        "the broker's ports a number",
+        'ports: 9092',
+        'spec.template.spec.containers[0].ports must be a list, not 9092',
+      ],
+      [
+        "the broker's env a mapping",
+        'env: {KAFKA_OPTS: x}',
+        'containers[0].env must be a list, not a mapping',
+      ],
+      [
+        'an env value a number',
+        'env: [{name: KAFKA_HEAP_OPTS, value: 1024}]',
+        'containers[0].env[0].value must be a string, not 1024',
+      ],
+      [
+        'a volume mount without a name',
+        'volumeMounts: [{mountPath: /x}]',
+        'containers[0].volumeMounts[0].name is missing',
+      ],
+    ] as const
+  ).map(([what, line, mention]): [string, string, string, string[]] => [
+    `a Kafka StatefulSet with ${what}`,
+    STATEFULSET_HEAD +
+      'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: odd-cp-kafka}\nspec:\n  replicas: 3\n' +
+      '  serviceName: odd-cp-kafka-headless\n  template:\n    spec:\n      containers:\n' +
+      '      - name: cp-kafka-broker\n        image: confluentinc/cp-enterprise-kafka:6.1.0\n' +
+      `        ${line}\n`,
+    'KW_INPUT_FIELD',
+    ['StatefulSet odd-cp-kafka', mention],
+  ]),
+  [
+    'pod template annotations that are a list',
+    STATEFULSET_HEAD +
+      'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: odd-cp-zookeeper}\nspec:\n  template:\n' +
+      '    metadata: {annotations: [a, b]}\n    spec:\n      containers:\n' +
+      '      - name: cp-zookeeper-server\n        image: confluentinc/cp-zookeeper:6.1.0\n',
+    'KW_INPUT_FIELD',
+    ['spec.template.metadata.annotations must be a mapping, not a list'],
   ],
   ...[100_000, 2147483647, -1, 2.5].map((replicas): [string, string, string, string[]] => [
     `a Kafka StatefulSet with ${replicas} replicas`,

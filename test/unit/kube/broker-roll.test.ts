@@ -85,8 +85,21 @@ describe('pure decisions', () => {
     const sts = brokerStatefulSet();
     const meta = (sts.spec as { template: { metadata: { annotations?: Record<string, string> } } })
       .template.metadata;
+    // A whole record, as kafka-warden writes it: a partial one is read as none.
     const status = (annotations: string[]) =>
-      JSON.stringify({ version: 1, role: 'kafka', annotations, originals: {} });
+      JSON.stringify({
+        version: 1,
+        role: 'kafka',
+        containers: [],
+        initContainers: [],
+        volumes: [],
+        env: {},
+        mounts: {},
+        readinessProbes: [],
+        ports: {},
+        annotations,
+        originals: { env: {}, command: {}, removedPorts: {}, containers: {} },
+      });
     meta.annotations = { ...meta.annotations, 'kafka-warden.io/status': status([HASH]) };
     expect(planRoll(sts, 'h').writtenByRelease).toBe(true);
     meta.annotations['kafka-warden.io/status'] = status([]);

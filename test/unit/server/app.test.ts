@@ -100,6 +100,35 @@ describe('POST /mutate', () => {
     expect(review.response.auditAnnotations).toEqual({ 'injection-skipped': 'KW_BROKER_COMMAND' });
   });
 
+  test('given a broker pod with a "__proto__" field, injects as without it and leaves the field alone', async () => {
+    // The copy the transformation edits had the field turned into its prototype, so the patch
+    // removed it, and applying that patch (banned for __proto__) made the answer a 500.
+    const withField = structuredClone(brokerPod);
+    const body = JSON.stringify(admissionReview(withField)).replace(
+      '"metadata":{',
+      '"metadata":{"__proto__":{"polluted":true},',
+    );
+    const res = await request(app)
+      .post('/mutate')
+      .set('content-type', 'application/json')
+      .send(body)
+      .expect(200);
+    const plain = await request(app).post('/mutate').send(admissionReview(brokerPod)).expect(200);
+    expect((res.body as Review).response.patch).toBe((plain.body as Review).response.patch);
+  });
+
+  test('given a broker pod whose env is not a list, admits it unchanged with a warning naming the field (fails open)', async () => {
+    // No API server sends this; a client that reaches the port can. It was a 500.
+    const odd = structuredClone(brokerPod);
+    (odd.spec as { containers: { env?: unknown }[] }).containers[1]!.env = { KAFKA_OPTS: 'x' };
+    const res = await request(app).post('/mutate').send(admissionReview(odd)).expect(200);
+    const review = res.body as Review;
+    expect(review.response.allowed).toBe(true);
+    expect(review.response.patch).toBeUndefined();
+    expect(review.response.warnings?.[0]).toContain('spec.containers[1].env must be a list');
+    expect(review.response.auditAnnotations).toEqual({ 'injection-skipped': 'KW_INPUT_FIELD' });
+  });
+
   test('counts requests by webhook, operation and result', async () => {
     await request(app).post('/mutate').send(admissionReview(brokerPod)).expect(200);
     const res = await request(app).get('/metrics').expect(200);

@@ -205,4 +205,42 @@ describe('the mutation cache', () => {
     expect(result.result).toBe('failed-open');
     expect(cache.size).toBe(0);
   });
+
+  test.each<[string, unknown]>([
+    ['a mapping', { kind: 'StatefulSet', name: 'my-cp-cp-kafka' }],
+    ['a string', 'my-cp-cp-kafka'],
+    ['a list holding null', [null, { kind: 'StatefulSet', name: 'my-cp-cp-kafka' }]],
+  ])(
+    'ownerReferences that are %s (no API server sends them; any client can): answered, not thrown',
+    (_name, owners) => {
+      const pod = podFromStatefulSet(sts, 0);
+      (pod.metadata as Record<string, unknown>).ownerReferences = owners;
+      expect(new MutationCache().mutate(requestFor(pod), options).allowed).toBe(true);
+    },
+  );
+
+  test.each<[string, unknown]>([
+    ['a mapping', { 'kube-api-access-x': {} }],
+    ['a list with an entry without a name', [{ emptyDir: {} }]],
+    ['a list with a name that is a number', [{ name: 7 }]],
+    ['a list holding null', [null]],
+  ])(
+    'volumes that are %s: fails open with a warning naming the field, not a throw',
+    (_name, volumes) => {
+      const pod = podFromStatefulSet(sts, 0);
+      (pod.spec as Record<string, unknown>).volumes = volumes;
+      const result = new MutationCache().mutate(requestFor(pod), options);
+      expect(result.result).toBe('failed-open');
+      expect(result.warnings?.[0]).toContain('spec.volumes');
+    },
+  );
+
+  test('labels that are a 1 MB string cost no more than the string: answered within a second', () => {
+    const pod = podFromStatefulSet(sts, 0);
+    (pod.metadata as Record<string, unknown>).labels = 'l'.repeat(1024 * 1024);
+    const started = performance.now();
+    expect(new MutationCache().mutate(requestFor(pod), options).allowed).toBe(true);
+    // The key split the string into a million label entries: ~2 s and ~250 MB in serve.
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
 });
