@@ -44,11 +44,10 @@ import { clone } from './support/mutate-json';
 const BUDGET = fuzzBudget({ cases: 10000, seconds: 15 });
 /**
  * Evasions that flip a denial today and that no change in flight closes, counted and printed but
- * not failed on (docs/fuzz.md, "Known open"). decoy-container: the broker container renamed and a
- * copy of the old one (old image) put under its name; detection judges the copy, so a Kafka
- * upgrade that skips the protocol pin is allowed.
+ * not failed on (docs/fuzz.md, "Known open"). None now: decoy-container (the broker renamed and a
+ * copy of the old one under its name) is denied by workload-identity.
  */
-const KNOWN_OPEN: readonly IrrelevantMutation[] = ['decoy-container'];
+const KNOWN_OPEN: readonly IrrelevantMutation[] = [];
 
 /** Whether a flip is one of KNOWN_OPEN (alone, or in the combination that flipped). */
 const knownOpen = (blamed: string) =>

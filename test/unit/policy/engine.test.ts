@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from '../../../src/core/config';
-import type { KubeObject } from '../../../src/core/k8s-types';
+import type { Container, KubeObject } from '../../../src/core/k8s-types';
 import { evaluate, selectWorkloads } from '../../../src/policy/engine';
 import { pass, warn, type Rule } from '../../../src/policy/rule';
 import { DEFAULT_RULES } from '../../../src/policy/rules';
@@ -206,6 +206,23 @@ describe('an UPDATE, judged as what the StatefulSet was', () => {
     const finding = verdict.findings.find((f) => f.rule === 'kafka-version');
     expect(finding?.outcome).toBe(outcome);
     expect(finding?.message).toContain(image);
+  });
+
+  test('given the broker renamed and a copy of the old one under its name (a decoy), denies: two containers run the broker image', async () => {
+    const before = kafka();
+    const after = structuredClone(before);
+    const containers = (after.spec as { template: { spec: { containers: Container[] } } }).template
+      .spec.containers;
+    const broker = containers.find((c) => c.name === 'cp-kafka-broker') as Container;
+    const decoy = structuredClone(broker);
+    broker.name = 'kafka-real';
+    broker.image = (broker.image ?? '').replace(/:[^:]+$/, ':7.0.0');
+    containers.unshift(decoy);
+    const verdict = await evaluate(update(before, after));
+    expect(deniedBy(verdict)).toContain('workload-identity');
+    expect(verdict.denials.find((f) => f.rule === 'workload-identity')?.summary).toBe(
+      'StatefulSet/my-cp-cp-kafka: container kafka-real could be the broker beside cp-kafka-broker',
+    );
   });
 
   test('given a broker StatefulSet turned into ZooKeeper while scaling 3 → 1, judges it as Kafka', async () => {
