@@ -19,7 +19,7 @@ import {
   type AdmissionOutcome,
   type AdmissionRequest,
 } from '../admission/review';
-import { MAX_OBJECT_DEPTH, nestsDeeperThan } from '../core/limits';
+import { MAX_OBJECT_DEPTH, nestsDeeperThan, quoteInput } from '../core/limits';
 import type { AdmissionMetrics } from './metrics';
 
 export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -125,6 +125,17 @@ function answerBody(
     return;
   }
   admit(webhook, parsed, httpVersion, res, deps, decide);
+}
+
+/**
+ * A request's identifying field as logged: the API server's are short (a UID, DNS names), but any
+ * client reaching the port chooses them, and a log line per request must not carry megabytes.
+ */
+const LOGGED_FIELD_MAX = 256;
+function logged(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = typeof value === 'string' ? value : quoteInput(value);
+  return text.length > LOGGED_FIELD_MAX ? `${text.slice(0, LOGGED_FIELD_MAX)}…` : text;
 }
 
 /** AdmissionReview → request → object: the levels around the admitted object. */
@@ -272,11 +283,11 @@ function admit(
     deps.metrics.duration.observe({ webhook }, seconds);
     deps.logger.info(
       {
-        uid: request.uid,
+        uid: logged(request.uid),
         webhook,
-        kind: request.kind.kind,
-        namespace: request.namespace,
-        name: request.name ?? request.object?.metadata?.name,
+        kind: logged(request.kind.kind),
+        namespace: logged(request.namespace),
+        name: logged(request.name ?? request.object?.metadata?.name),
         operation: request.operation,
         dryRun: request.dryRun,
         result: outcome.result,
@@ -291,9 +302,9 @@ function admit(
     deps.metrics.requests.inc({ webhook, operation: request.operation, result: 'error' });
     deps.logger.error(
       {
-        uid: request.uid,
+        uid: logged(request.uid),
         webhook,
-        kind: request.kind.kind,
+        kind: logged(request.kind.kind),
         err: { message: (error as Error)?.message, stack: (error as Error)?.stack },
       },
       'admission failed',

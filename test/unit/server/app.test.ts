@@ -1,8 +1,10 @@
+import pino from 'pino';
 import request from 'supertest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../../src/core/k8s-types';
+import { createApp } from '../../../src/server/app';
 import { mutationApp } from '../../support/app';
 import { sharedDir } from '../../support/paths';
 import { admissionReview, podFromStatefulSet } from '../../support/pods';
@@ -312,5 +314,26 @@ describe('health', () => {
     const { app } = mutationApp();
     await request(app).get('/healthz').expect(200, 'ok');
     await request(app).get('/readyz').expect(200, 'ready');
+  });
+});
+
+describe('the admission log line', () => {
+  test('cuts identifying fields a client chose: a 100 KB uid and name log a line under 2 KB', async () => {
+    const lines: string[] = [];
+    const { deps } = mutationApp();
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const app = createApp({ ...deps, logger });
+    const huge = 'u'.repeat(100_000);
+    const review = admissionReview({
+      ...plainPod,
+      metadata: { ...plainPod.metadata, name: 'n'.repeat(100_000) },
+    });
+    await request(app)
+      .post('/mutate')
+      .send({ ...review, request: { ...review.request, uid: huge } })
+      .expect(200);
+    const line = lines.find((l) => l.includes('"admission"'));
+    expect(line).toBeDefined();
+    expect(line?.length).toBeLessThan(2048);
   });
 });
