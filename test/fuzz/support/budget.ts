@@ -36,7 +36,8 @@ function baseSeed(): number {
   const raw = process.env.KW_FUZZ_SEED;
   if (raw === undefined || raw === '') return DEFAULT_SEED;
   if (raw === 'random') {
-    // One per process, so every target of a run reports the same seed.
+    // One per test file (Jest loads modules afresh for each): both tests of a file share it, and
+    // each file prints its own.
     chosenSeed ??= Math.floor(Math.random() * 2 ** 31);
     return chosenSeed;
   }
