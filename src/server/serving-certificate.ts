@@ -7,6 +7,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { WardenError } from '../core/errors';
+import { readInputFile } from '../tls/file-io';
 
 /**
  * TLS 1.3's suites, Node's defaults, unchanged: all of them have forward secrecy and AEAD. Listed
@@ -44,7 +45,7 @@ export interface CertificatePair {
 
 /** The pair in two files, checked: a WardenError names the files when it would not serve. */
 export function readPair(certFile: string, keyFile: string): CertificatePair {
-  const pair = { cert: readServingFile(certFile), key: readServingFile(keyFile) };
+  const pair = { cert: readInputFile(certFile), key: readInputFile(keyFile) };
   try {
     // Throws when the key does not match the certificate or either does not parse.
     createSecureContext({ ...TLS_OPTIONS, ...pair });
@@ -55,17 +56,6 @@ export function readPair(certFile: string, keyFile: string): CertificatePair {
     );
   }
   return pair;
-}
-
-function readServingFile(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new WardenError(
-      'KW_TLS_INPUT',
-      `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
 }
 
 export interface CertificateWatcher {

@@ -33,7 +33,8 @@ import type { MaterialFiles } from './material';
 const SECRET_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
 
-function readFile(file: string): Buffer {
+/** A file a user named, read whole; a failure is KW_TLS_INPUT naming the file and the system's code. */
+export function readInputFile(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
@@ -54,15 +55,15 @@ export function readCaDir(dir: string): {
   };
   return {
     pem: {
-      certificate: readFile(sources.certificate).toString('utf8'),
-      key: readFile(sources.key).toString('utf8'),
+      certificate: readInputFile(sources.certificate).toString('utf8'),
+      key: readInputFile(sources.key).toString('utf8'),
     },
     sources,
   };
 }
 
 export function readCertificateFile(file: string): string {
-  return readFile(file).toString('utf8');
+  return readInputFile(file).toString('utf8');
 }
 
 /** The material files present in `dir`; at least the keystore or the truststore must be there. */
@@ -70,7 +71,7 @@ export function readMaterialDir(dir: string): MaterialFiles {
   const files: MaterialFiles = {};
   for (const name of Object.values(SECRET_KEYS)) {
     const file = path.join(dir, name);
-    if (existsSync(file)) files[name] = readFile(file);
+    if (existsSync(file)) files[name] = readInputFile(file);
   }
   if (!files[SECRET_KEYS.keystore] && !files[SECRET_KEYS.truststore]) {
     throw new WardenError(
@@ -83,12 +84,12 @@ export function readMaterialDir(dir: string): MaterialFiles {
 
 /** A SASL password: the file's one line (see passwordFromFile); the value is never in an error. */
 export function readPasswordFile(file: string): string {
-  return passwordFromFile(readFile(file), file);
+  return passwordFromFile(readInputFile(file), file);
 }
 
 /** One YAML (or JSON) document, read with the YAML 1.1 rules Kubernetes applies. */
 export function readManifest(file: string): unknown {
-  const text = readFile(file).toString('utf8');
+  const text = readInputFile(file).toString('utf8');
   try {
     return loadYaml11(text);
   } catch (error) {
@@ -120,7 +121,7 @@ export function readInspectInput(target: string): InspectInput {
     const dir = path.dirname(target);
     return { kind: 'material', files: readMaterialDir(dir), source: dir };
   }
-  const text = readFile(target).toString('utf8');
+  const text = readInputFile(target).toString('utf8');
   if (text.includes('-----BEGIN CERTIFICATE-----')) {
     return { kind: 'certificates', pem: text, source: target };
   }

@@ -16,6 +16,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump, load } from 'js-yaml';
+import { withAdmin } from './client-ops';
 import type { KafkaCluster, RunningBroker } from './cluster';
 import { jmxExporterJar } from './install';
 import { freePort } from './pod-network';
@@ -218,4 +219,37 @@ function candidatesFor(rule: ExporterRule, beans: string[]): string[] {
   const keys = [...rule.pattern.matchAll(/\b\w+=\w+(?=[,>])/g)].map((m) => m[0]);
   const chosen = beans.filter((b) => b.startsWith(domain) && keys.every((k) => b.includes(k)));
   return [...new Set(chosen.map((b) => b.slice(0, b.lastIndexOf('><') + 1)))].sort().slice(0, 8);
+}
+
+/**
+ * The whole check, as both mTLS files run it on their cluster: a topic on every broker (partition
+ * gauges exist only where a replica is), every rule matched on every broker, and the rule that
+ * once matched nothing (RequestsPerSec's beans carry the API version as a key) served by the real
+ * sidecar.
+ */
+export async function expectEveryExporterRuleToMatch(cluster: KafkaCluster): Promise<void> {
+  await withAdmin(cluster.kafka(), (admin) =>
+    admin.createTopics({
+      topics: [{ topic: 'exporter-rules', numPartitions: 1, replicationFactor: 3 }],
+      waitForLeaders: true,
+    }),
+  );
+  const matches = await Promise.all(
+    cluster.brokers.map((broker) => exporterRuleMatches(cluster, broker)),
+  );
+  for (const { podName, samples } of matches) {
+    console.info(
+      `${podName}: samples per rule`,
+      samples.map((s) => `${s.rule.name} ${s.count}`),
+    );
+  }
+  expect(matches.map((m) => ({ broker: m.podName, unmatched: m.unmatched }))).toEqual(
+    matches.map((m) => ({ broker: m.podName, unmatched: [] })),
+  );
+  for (const broker of cluster.brokers) {
+    const body = await (await fetch(broker.exporter?.metricsUrl ?? '')).text();
+    expect(body).toMatch(
+      /^cp_kafka_network_requestmetrics_requestspersec_\w+\{version="\d+",?\} /m,
+    );
+  }
 }
