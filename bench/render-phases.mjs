@@ -20,7 +20,7 @@ const example = path.join(root, 'examples', 'cp-helm-charts-0.6.1-default.yaml')
 const script = path.join(tmp, 'render-phases.js');
 const blob = path.join(tmp, 'render-phases.blob');
 
-// The phases of src/postrender/run-post-renderer.ts, called one by one with the defaults.
+// The phases of src/commands/run-post-renderer.ts, called one by one with the defaults.
 await build({
   stdin: {
     resolveDir: root,

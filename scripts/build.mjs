@@ -48,11 +48,11 @@ await build({
   outfile: 'dist/keystore-worker.js',
 });
 
-// The post-renderer's startup snapshot (src/postrender/snapshot-main.ts): `render` alone, built
+// The post-renderer's startup snapshot (src/post-renderer-snapshot.ts): `render` alone, built
 // into a heap that bin/kafka-warden-post-renderer starts Node from.
 await build({
   ...nodeBundle,
-  entryPoints: ['src/postrender/snapshot-main.ts'],
+  entryPoints: ['src/post-renderer-snapshot.ts'],
   outfile: 'dist/post-renderer-snapshot.js',
 });
 

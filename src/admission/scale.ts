@@ -9,7 +9,7 @@
 import type { KubeObject } from '../core/k8s-types';
 import { isRecord } from '../core/k8s-types';
 import type { PolicyRequest } from '../policy/types';
-import { describeFailure, withTimeout } from '../policy/with-timeout';
+import { describeFailure, withTimeout } from '../async/deadline';
 import type { AdmissionRequest } from './review';
 
 /** Reads the StatefulSet a Scale request is about. The server implements it with the API (src/kube). */

@@ -5,9 +5,14 @@
  * audited findings are allowed and recorded as audit annotations.
  */
 import type { Verdict, PolicyRequest, Finding } from '../policy/types';
-import type { ValidationOutcome } from '../server/app';
-import type { AdmissionRequest } from './review';
+import type { AdmissionOutcome, AdmissionRequest } from './review';
 import { isStatefulSetScale, translateScale, type StatefulSetSource } from './scale';
+
+export interface ValidationOutcome extends AdmissionOutcome {
+  result: 'allowed' | 'denied' | 'warned' | 'skipped';
+  /** Findings that denied, warned or were audited, for metrics. */
+  findings: { rule: string; mode: string }[];
+}
 
 export type Evaluate = (request: PolicyRequest) => Verdict | Promise<Verdict>;
 

@@ -6,7 +6,7 @@
 import type forge from 'node-forge';
 import { DEFAULT_CONFIG, secretNameFor } from '../core/config';
 import { WardenError } from '../core/errors';
-import { dumpYaml11 } from '../postrender/yaml11';
+import { dumpYaml11 } from '../manifests/yaml11';
 import {
   brokerJaasFile,
   brokerCommonName,

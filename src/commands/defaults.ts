@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from '../core/config';
-import { dumpYaml11 } from '../postrender/yaml11';
+import { dumpYaml11 } from '../manifests/yaml11';
 import { parseCommandArgs } from './parse-args';
 
 export function run(args: string[]): Promise<number> {

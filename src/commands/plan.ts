@@ -15,7 +15,7 @@ import {
   type CurrentPartition,
   type PlanSummary,
 } from '../policy/plan-reassignment';
-import { LookupTimeout, withTimeout } from '../policy/with-timeout';
+import { LookupTimeout, withTimeout } from '../async/deadline';
 import { parseCommandArgs } from './parse-args';
 
 export const HELP = `usage: kafka-warden plan --bootstrap-server HOST:PORT --brokers N [options]

@@ -23,7 +23,7 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const { runPostRenderer } = await import('../postrender/run-post-renderer');
+  const { runPostRenderer } = await import('./run-post-renderer');
   return runPostRenderer({
     configPath: values.config ?? process.env.KAFKA_WARDEN_CONFIG,
     policyPath: values.policy ?? process.env.KAFKA_WARDEN_POLICY,

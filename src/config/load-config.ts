@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
 import { resolveConfig, type PartialConfig, type WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
-import { loadYaml11 } from '../postrender/yaml11';
+import { loadYaml11 } from '../manifests/yaml11';
 import schema from './schema.json';
 
 export function loadConfigFile(path: string): WardenConfig {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { WardenError } from '../core/errors';
-import { loadYaml11 } from '../postrender/yaml11';
+import { loadYaml11 } from '../manifests/yaml11';
 import type { Selector } from '../policy/label-selector';
 import {
   DEFAULT_POLICY,

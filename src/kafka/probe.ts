@@ -20,7 +20,7 @@ import { WardenError } from '../core/errors';
 import type { ClusterRef, ClusterStateProbe, PartitionHealth } from '../policy/cluster-state';
 import type { KafkaAdmin } from './client';
 import { assessPartitions, replicasOn } from './health';
-import { untilAborted } from '../policy/with-timeout';
+import { untilAborted } from '../async/deadline';
 
 export { untilAborted };
 

@@ -1,4 +1,4 @@
-import { describeFailure, untilAborted } from '../policy/with-timeout';
+import { describeFailure, untilAborted } from '../async/deadline';
 
 /**
  * Bounds a client-node call by an AbortSignal (the client takes none), and recognises its 404s.

@@ -5,7 +5,7 @@
  * `serve --kafka-tls-dir` injects it. A rule asks it only through `askClusterState`, which bounds
  * the question in time and applies the policy's failOpen choice when the probe cannot answer.
  */
-import { describeFailure, withTimeout } from './with-timeout';
+import { describeFailure, withTimeout } from '../async/deadline';
 
 /** Identifies the Kafka cluster a broker StatefulSet forms. */
 export interface ClusterRef {

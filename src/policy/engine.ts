@@ -18,7 +18,7 @@ import { DEFAULT_RULES } from './rules';
 import type { Finding, PolicyRequest, Verdict } from './types';
 import type { VolumeClaimLookup, VolumeClaimSource } from './volume-claims';
 import { assembleVerdict } from './verdict';
-import { describeFailure, withTimeout } from './with-timeout';
+import { describeFailure, withTimeout } from '../async/deadline';
 import { viewAfterUpdate, viewWorkload, type Detection, type WorkloadView } from './workload';
 
 export interface EngineOptions {

@@ -4,8 +4,8 @@
  * the caller reads the file.
  */
 import { isRecord, type KubeObject } from '../core/k8s-types';
-import { describeDocument, loadDocument } from '../postrender/load-document';
-import { isBlankDocument, splitDocuments } from '../postrender/split-documents';
+import { describeDocument, loadDocument } from '../manifests/load-document';
+import { isBlankDocument, splitDocuments } from '../manifests/split-documents';
 
 export interface SourcedObject {
   object: KubeObject;

@@ -15,9 +15,9 @@ import type { KubeObject } from '../core/k8s-types';
 import { REST_PROXY_ZOOKEEPER_ENV, type Notice } from '../core/notices';
 import { KAFKA_CLIENT_COMPONENTS } from '../core/tls-wiring';
 import { isHelmHook, transformManifests } from '../core/transform-manifests';
-import { isBlankDocument, splitDocuments } from './split-documents';
-import { describeDocument, loadDocument } from './load-document';
-import { dumpYaml11 } from './yaml11';
+import { isBlankDocument, splitDocuments } from '../manifests/split-documents';
+import { describeDocument, loadDocument } from '../manifests/load-document';
+import { dumpYaml11 } from '../manifests/yaml11';
 
 const WORKLOAD_KINDS = new Set([
   'StatefulSet',

@@ -7,7 +7,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { MutationOptions } from '../admission/mutate';
 import { cacheFor } from '../admission/mutation-cache';
-import type { AdmissionOutcome, AdmissionRequest } from '../admission/review';
+import type { AdmissionRequest } from '../admission/review';
+import type { ValidationOutcome } from '../admission/validate';
 import {
   createAdmissionHandler,
   reject,
@@ -18,12 +19,6 @@ import {
 import type { AdmissionMetrics } from './metrics';
 
 export { BODY_LIMIT_BYTES } from './admission-handler';
-
-export interface ValidationOutcome extends AdmissionOutcome {
-  result: 'allowed' | 'denied' | 'warned' | 'skipped';
-  /** Findings that denied, warned or were audited, for metrics. */
-  findings: { rule: string; mode: string }[];
-}
 
 export interface AppDependencies {
   logger: Logger;

@@ -25,7 +25,7 @@ import {
 import path from 'node:path';
 import { SECRET_KEYS } from '../core/tls-wiring';
 import { WardenError } from '../core/errors';
-import { loadYaml11 } from '../postrender/yaml11';
+import { loadYaml11 } from '../manifests/yaml11';
 import { CA_FILES, type CaPem } from './ca';
 import { passwordFromFile } from './jaas';
 import type { MaterialFiles } from './material';

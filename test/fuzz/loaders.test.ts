@@ -16,7 +16,7 @@ import { parsePolicy } from '../../src/config/load-policy';
 import { DEFAULT_CONFIG } from '../../src/core/config';
 import { WardenError } from '../../src/core/errors';
 import { DEFAULT_RULES } from '../../src/policy/rules';
-import { dumpYaml11 } from '../../src/postrender/yaml11';
+import { dumpYaml11 } from '../../src/manifests/yaml11';
 import { REPO_ROOT } from '../support/paths';
 import {
   caseSeed,

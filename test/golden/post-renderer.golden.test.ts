@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { resolveConfig } from '../../src/core/config';
 import { loadConfigFile } from '../../src/config/load-config';
 import { renderManifests } from '../../src/postrender/render';
-import { splitDocuments, isBlankDocument } from '../../src/postrender/split-documents';
+import { splitDocuments, isBlankDocument } from '../../src/manifests/split-documents';
 import { GOLDEN_DIR, goldenCases, type GoldenCase } from './cases';
 
 const UPDATE = process.env.KW_UPDATE_GOLDEN === '1';

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { resolveConfig, type WardenConfig } from '../../src/core/config';
-import { createApp, type AppDependencies, type ValidationOutcome } from '../../src/server/app';
+import type { ValidationOutcome } from '../../src/admission/validate';
+import { createApp, type AppDependencies } from '../../src/server/app';
 import { createMetrics } from '../../src/server/metrics';
 
 /** An app for HTTP-level tests of /mutate; /validate answers through the function given. */

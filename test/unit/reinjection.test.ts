@@ -5,7 +5,7 @@ import { resolveConfig, type PartialConfig } from '../../src/core/config';
 import { readStatus, STATUS_ANNOTATION } from '../../src/core/injection-status';
 import type { KubeObject, ObjectMeta } from '../../src/core/k8s-types';
 import { renderManifests, renderRelease } from '../../src/postrender/render';
-import { dumpYaml11 } from '../../src/postrender/yaml11';
+import { dumpYaml11 } from '../../src/manifests/yaml11';
 import { sharedDir } from '../support/paths';
 
 const input = readFileSync(

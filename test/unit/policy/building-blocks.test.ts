@@ -2,7 +2,7 @@ import { envNameFor, propertyFor } from '../../../src/policy/broker-settings';
 import { imageVersion, parseVersion } from '../../../src/policy/kafka-versions';
 import { selectorMatches, type Selector } from '../../../src/policy/label-selector';
 import { parseReassignmentPlan } from '../../../src/policy/reassignment-plan';
-import { LookupTimeout, withTimeout } from '../../../src/policy/with-timeout';
+import { LookupTimeout, withTimeout } from '../../../src/async/deadline';
 
 describe("the Confluent images' env-to-property convention", () => {
   test.each([

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeObject } from '../../../src/core/k8s-types';
-import { dumpYaml11 } from '../../../src/postrender/yaml11';
+import { dumpYaml11 } from '../../../src/manifests/yaml11';
 import { runCli } from '../../support/run-cli';
 import {
   render,

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadYaml11 } from '../../../src/postrender/yaml11';
+import { loadYaml11 } from '../../../src/manifests/yaml11';
 import { inspectMaterial, type MaterialReport, type SecretManifest } from '../../../src/tls';
 import { runCerts } from './fixtures';
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dumpYaml11, loadYaml11 } from '../../../src/postrender/yaml11';
+import { dumpYaml11, loadYaml11 } from '../../../src/manifests/yaml11';
 import { contentHash, rollHash, toSecret, type JaasSecret } from '../../../src/tls';
 import { runCerts, testBroker } from './fixtures';
 

@@ -1,5 +1,5 @@
 import { SECRET_KEYS } from '../../../src/core/tls-wiring';
-import { loadYaml11, dumpYaml11 } from '../../../src/postrender/yaml11';
+import { loadYaml11, dumpYaml11 } from '../../../src/manifests/yaml11';
 import { toSecret, type IssuedMaterial } from '../../../src/tls';
 import { fingerprint } from '../../../src/tls/certificates';
 import { ANNOTATIONS, contentHash, filesFromSecret } from '../../../src/tls/secret';

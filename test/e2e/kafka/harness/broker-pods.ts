@@ -21,8 +21,8 @@ import type {
   StatefulSetSpec,
 } from '../../../../src/core/k8s-types';
 import { renderRelease } from '../../../../src/postrender/render';
-import { loadDocument, describeDocument } from '../../../../src/postrender/load-document';
-import { isBlankDocument, splitDocuments } from '../../../../src/postrender/split-documents';
+import { loadDocument, describeDocument } from '../../../../src/manifests/load-document';
+import { isBlankDocument, splitDocuments } from '../../../../src/manifests/split-documents';
 import { mutationApp } from '../../../support/app';
 import { sharedDir } from '../../../support/paths';
 import { admissionReview, podFromStatefulSet } from '../../../support/pods';

@@ -9,11 +9,13 @@
  * between calls beyond caches of constants, and arguments, environment and stdin are read per call.
  */
 import { startupSnapshot } from 'node:v8';
-import { run } from '../commands/render';
-import { runReportingErrors } from '../commands/report-error';
+import { run } from './commands/render';
+import { runReportingErrors } from './commands/report-error';
 
 if (!startupSnapshot.isBuildingSnapshot()) {
-  throw new Error('snapshot-main is built into a startup snapshot (scripts/build.mjs), not run');
+  throw new Error(
+    'post-renderer-snapshot is built into a startup snapshot (scripts/build.mjs), not run',
+  );
 }
 
 // A failed warm-up fails the build: a snapshot must not keep a broken render path.
@@ -25,7 +27,7 @@ run([]).then(
 );
 
 function failBuild(message: string): void {
-  process.stderr.write(`snapshot-main: ${message}\n`);
+  process.stderr.write(`post-renderer-snapshot: ${message}\n`);
   process.exit(1);
 }
 

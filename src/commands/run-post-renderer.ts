@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { resolveConfig, type WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
-import { renderRelease } from './render';
-import { readAllInput, writeAllOutput } from './whole-stdio';
+import { renderRelease } from '../postrender/render';
+import { readAllInput, writeAllOutput } from '../postrender/whole-stdio';
 
 export interface PostRendererOptions {
   configPath?: string | undefined;

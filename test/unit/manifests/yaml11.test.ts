@@ -1,9 +1,9 @@
-import { dumpYaml11, loadYaml11 } from '../../src/postrender/yaml11';
+import { dumpYaml11, loadYaml11 } from '../../../src/manifests/yaml11';
 import {
   IMPLICIT_TYPES,
   readsAsNonString,
   resolvePlainScalar,
-} from '../../src/postrender/yaml11-scalars';
+} from '../../../src/manifests/yaml11-scalars';
 
 describe('YAML 1.1 scalars, as Helm and the API server (go-yaml v2) read them', () => {
   test.each<[string, unknown]>([

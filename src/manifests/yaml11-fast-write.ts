@@ -4,7 +4,7 @@
  * runs once and never warms up (bench/README.md). This writes the same bytes as js-yaml with
  * dumpYaml11's options (yaml11.ts) for the values kafka-warden writes: mappings, sequences,
  * numbers, booleans, null, and strings of printable ASCII and line feeds. For anything else it gives
- * up (undefined) and js-yaml writes the document. test/unit/postrender/yaml11-fast.test.ts holds the two to byte
+ * up (undefined) and js-yaml writes the document. test/unit/manifests/yaml11-fast.test.ts holds the two to byte
  * equality over every golden object and over generated values made to hit the quoting rules.
  */
 import { isYamlInt, readsAsNonString, representFloat, representInt } from './yaml11-scalars';

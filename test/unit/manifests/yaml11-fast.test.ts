@@ -1,5 +1,5 @@
 /**
- * The fast YAML reader and writer (src/postrender/yaml11-fast-read.ts, yaml11-fast-write.ts) are
+ * The fast YAML reader and writer (src/manifests/yaml11-fast-read.ts, yaml11-fast-write.ts) are
  * only allowed to be faster: whatever they take, they must read and write exactly as js-yaml does
  * with kafka-warden's schema. These tests hold them to that over the real chart renders, the golden
  * outputs, and many generated and corrupted documents.
@@ -7,15 +7,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isBlankDocument, splitDocuments } from '../../../src/postrender/split-documents';
+import { isBlankDocument, splitDocuments } from '../../../src/manifests/split-documents';
 import {
   dumpYaml11,
   dumpYaml11WithJsYaml,
   loadYaml11,
   loadYaml11WithJsYaml,
-} from '../../../src/postrender/yaml11';
-import { readYaml11Fast } from '../../../src/postrender/yaml11-fast-read';
-import { writeYaml11Fast } from '../../../src/postrender/yaml11-fast-write';
+} from '../../../src/manifests/yaml11';
+import { readYaml11Fast } from '../../../src/manifests/yaml11-fast-read';
+import { writeYaml11Fast } from '../../../src/manifests/yaml11-fast-write';
 import { goldenCases } from '../../golden/cases';
 import { CHART_VERSIONS, sharedDir } from '../../support/paths';
 import { seededRandom } from '../../support/seeded-random';

@@ -8,7 +8,7 @@
  * other flow collections, folded or multi-line scalars, rare escapes, tabs, characters outside
  * printable ASCII, duplicate or merge keys, deep nesting, an empty `-` entry followed by a less
  * indented one, anything malformed) it gives up (undefined) and js-yaml reads the document, with
- * js-yaml's error messages for bad input. test/unit/postrender/yaml11-fast.test.ts holds the two to
+ * js-yaml's error messages for bad input. test/unit/manifests/yaml11-fast.test.ts holds the two to
  * equal values over every document of the chart renders and over generated and corrupted documents.
  */
 import { resolvePlainScalar } from './yaml11-scalars';
