@@ -6,15 +6,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 
-// A post-renderer process lives about 60 ms. With V8's default tier-up budget, the YAML parser's
-// hot functions are compiled by TurboFan within that time, on a second thread that competes for
-// 2 cores, and the process ends before the compiled code pays that back. Eight times the budget
-// makes one release (what Helm passes) render ~15% faster and 100 releases ~15% slower, still a
-// twentieth of kustomize's time (bench/README.md). Only `render` gets it: a long-running `serve`
-// answered ~10% fewer admission requests per second with it, and took longer to warm up. It is set
-// before the bundle is compiled, and scripts/make-code-cache.js makes the code cache under it, so
-// other commands compile the bundle without the cache (V8 rejects a cache made under other flags),
-// which costs a server or a CI check a few milliseconds once.
+// A post-renderer process lives only tens of milliseconds. With V8's default tier-up budget, the
+// YAML parser's hot functions are compiled by TurboFan within that time, on a second thread that
+// competes for 2 cores, and the process ends before the compiled code pays that back. A larger
+// budget makes one release (what Helm passes) render faster and 100 releases somewhat slower, still
+// far below kustomize's time (bench/README.md, "Post-renderer", has the figures). Only `render`
+// gets it: a long-running `serve` answered fewer admission requests per second with it, and took
+// longer to warm up. It is set before the bundle is compiled, and scripts/make-code-cache.js makes
+// the code cache under it, so other commands compile the bundle without the cache (V8 rejects a
+// cache made under other flags), which costs a server or a CI check a few milliseconds once.
 const RENDER_V8_FLAGS = '--interrupt-budget=540672';
 
 function useRenderFlags() {
