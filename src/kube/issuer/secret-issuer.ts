@@ -1,7 +1,7 @@
 /**
  * The Secret issuer (docs/design.md, "TLS material: who issues and renews", Path 2): a background
  * reconciler in `kafka-warden serve --issue-secrets`. For every Kafka broker StatefulSet (detected by
- * its pod template) that the platform authorised (issuer-authorisation.ts) in the namespaces it
+ * its pod template) that the platform authorised (authorisation.ts) in the namespaces it
  * covers, it makes sure the broker and client Secrets exist and are current, issuing with src/tls
  * and deciding renewals with `needsRenewal`. Other StatefulSets that look like Kafka get nothing.
  *
@@ -24,10 +24,10 @@
 import type forge from 'node-forge';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { WardenConfig } from '../core/config';
-import { secretNameFor } from '../core/config';
-import type { KubeObject } from '../core/k8s-types';
-import { SECRET_KEYS } from '../core/tls-wiring';
+import type { WardenConfig } from '../../core/config';
+import { secretNameFor } from '../../core/config';
+import type { KubeObject } from '../../core/k8s-types';
+import { SECRET_KEYS } from '../../core/tls-wiring';
 import {
   ANNOTATIONS,
   caPemFromSecret,
@@ -40,11 +40,11 @@ import {
   toSecret,
   type Clock,
   type SigningCa,
-} from '../tls';
-import { passwordsFromFiles } from '../tls/passwords';
-import { decodeTruststore } from '../tls/pkcs12';
-import { metadataMaps } from '../tls/secret';
-import { isValidAt } from '../tls/validity';
+} from '../../tls';
+import { passwordsFromFiles } from '../../tls/passwords';
+import { decodeTruststore } from '../../tls/pkcs12';
+import { metadataMaps } from '../../tls/secret';
+import { isValidAt } from '../../tls/validity';
 import {
   FIELD_MANAGER,
   pendingRoll,
@@ -64,14 +64,14 @@ import {
   SUBJECT_ANNOTATION,
   type ClientRequest,
 } from './client-requests';
-import type { IssuerAuthorisation } from './issuer-authorisation';
+import type { IssuerAuthorisation } from './authorisation';
 import {
   CLUSTER_LABEL,
   verdictForStatefulSet,
   type RefusalReason,
   type SecretTarget,
-} from './issuer-targets';
-import { MERGE_PATCH, statusMessage, type KubeApi, type KubeResponse } from './kube-api';
+} from './targets';
+import { MERGE_PATCH, statusMessage, type KubeApi, type KubeResponse } from '../kube-api';
 
 export interface SecretIssuerOptions {
   api: KubeApi;

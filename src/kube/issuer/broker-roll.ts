@@ -10,11 +10,11 @@
  * The first issuance never sets it (no broker has started on anything older), so creating a
  * cluster never causes a roll, and neither does a pass that changed nothing.
  */
-import type { KubeObject, StatefulSetSpec } from '../core/k8s-types';
-import { readStatus } from '../core/injection-status';
-import { CONTENT_HASH_ANNOTATION } from '../core/tls-wiring';
-import { ANNOTATIONS } from '../tls';
-import { MANAGED_BY, metadataMaps } from '../tls/secret';
+import type { KubeObject, StatefulSetSpec } from '../../core/k8s-types';
+import { readStatus } from '../../core/injection-status';
+import { CONTENT_HASH_ANNOTATION } from '../../core/tls-wiring';
+import { ANNOTATIONS } from '../../tls';
+import { MANAGED_BY, metadataMaps } from '../../tls/secret';
 
 /** On a broker Secret: its material changed after brokers loaded it; the value is the new hash. */
 export const ROLL_PENDING_ANNOTATION = 'kafka-warden.io/tls-roll-pending';

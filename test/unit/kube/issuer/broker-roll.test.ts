@@ -10,7 +10,7 @@ import {
   RollBackoff,
   templateHashPatch,
   withoutRollMark,
-} from '../../../src/kube/broker-roll';
+} from '../../../../src/kube/issuer/broker-roll';
 import {
   annotation,
   BROKER,
