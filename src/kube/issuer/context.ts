@@ -7,6 +7,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { WardenConfig } from '../../core/config';
 import type { Clock } from '../../tls';
 import type { KubeApi } from '../kube-api';
+import type { Problem } from './decide-secret';
 
 export type EnsureResult =
   /** Created by this replica. */
@@ -68,6 +69,12 @@ export class OnceReporter {
 
   warn(key: string, fields: Record<string, unknown>, message: string): void {
     if (this.first(key)) this.logger.warn(fields, message);
+  }
+
+  /** A decision's problem, once per Secret (`secretKey`: `<namespace>/<name>`). */
+  problem(secretKey: string, where: Record<string, unknown>, problem: Problem | undefined): void {
+    if (problem)
+      this.warn(`${secretKey}/${problem.id}`, { ...where, ...problem.fields }, problem.message);
   }
 
   /** The problem went away: say it again if it comes back. */

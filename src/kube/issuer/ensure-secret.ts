@@ -53,14 +53,7 @@ export async function ensureSecret(
     }
 
     if (decision.action === 'keep') {
-      const { problem } = decision;
-      if (problem) {
-        reports.warn(
-          `${target.namespace}/${target.name}/${problem.id}`,
-          { ...where, ...problem.fields },
-          problem.message,
-        );
-      }
+      reports.problem(`${target.namespace}/${target.name}`, where, decision.problem);
       if (decision.result === 'not-managed') return { result: 'not-managed' };
       const result = decision.result === 'current' && lostRace ? 'adopted' : decision.result;
       return { result, secret: current };

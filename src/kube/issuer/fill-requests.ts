@@ -108,14 +108,7 @@ async function fillRequest(
       renewBeforeDays: context.renewBeforeDays,
     });
     if (decision.action === 'keep') {
-      const { problem } = decision;
-      if (problem) {
-        reports.warn(
-          `${request.namespace}/${request.name}/${problem.id}`,
-          { ...where, ...problem.fields },
-          problem.message,
-        );
-      }
+      reports.problem(`${request.namespace}/${request.name}`, where, decision.problem);
       return decision.result === 'current' && lostRace ? 'adopted' : decision.result;
     }
     const ownTrust = decision.keepOwnTrust ? trustedCas(materialView(current), clock()) : [];
