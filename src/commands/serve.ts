@@ -144,7 +144,7 @@ export async function run(args: string[]): Promise<number> {
     : undefined;
   // In the background, never in the admission path: admission neither waits on nor drives it.
   const issuer = values['issue-secrets']
-    ? (await import('../kube/start-issuer')).startSecretIssuer(
+    ? (await import('../kube/issuer/start')).startSecretIssuer(
         {
           caSecret: values['ca-secret'],
           clusters: values['issuer-clusters'],

@@ -9,7 +9,7 @@
  * bundle; it is loaded with require(), which loads ES modules on Node ≥ 20.19, because a dynamic
  * import() inside the vm.Script that bin/run-bundle.js runs the bundle in fails ("A dynamic import
  * callback was not specified"); see config-map-plan-source.ts. The issuer itself only knows the
- * KubeApi interface, so src/kube/secret-issuer.ts and its unit tests never load this file.
+ * KubeApi interface, so src/kube/issuer/ and its unit tests never load this file.
  */
 import https from 'node:https';
 import type { KubeApi, KubeResponse, RequestOptions, WatchEvent } from './kube-api';

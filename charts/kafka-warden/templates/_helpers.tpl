@@ -72,7 +72,7 @@ The Secret issuer runs when enabled, with clusters the platform named for it, an
 {{- end -}}
 
 {{/*
-Refuses at render time what serve would refuse at start (src/kube/issuer-authorisation.ts): a named
+Refuses at render time what serve would refuse at start (src/kube/issuer/authorisation.ts): a named
 cluster the issuer cannot see, an external cluster that is not named. The rest (one principal per
 name) serve checks.
 */}}

@@ -1,5 +1,5 @@
 /**
- * The Secret issuer of `kafka-warden serve --issue-secrets` (src/kube/secret-issuer.ts) against a
+ * The Secret issuer of `kafka-warden serve --issue-secrets` (src/kube/issuer/) against a
  * real API server, two replicas at once: every assertion reads the Secrets back from the API server.
  * StatefulSets are created directly from the stock chart's render. The webhooks are registered for
  * one scenario only (the roll patch judged by the validating webhook); webhooks.test.ts covers them

@@ -5,8 +5,8 @@
 import {
   parseAuthorisation,
   type AuthorisationFlags,
-} from '../../../src/kube/issuer-authorisation';
-import { expectWardenError } from '../tls/fixtures';
+} from '../../../../src/kube/issuer/authorisation';
+import { expectWardenError } from '../../tls/fixtures';
 
 const flags = (overrides: Partial<AuthorisationFlags>): AuthorisationFlags => ({
   clusters: undefined,

@@ -3,17 +3,17 @@
  * StatefulSet as the API server stores it, the injection configuration (the same Secret names the
  * post-renderer and the mutating webhook mount) and what the platform authorised.
  */
-import { secretNameFor, type WardenConfig } from '../core/config';
-import { detectWorkload } from '../core/detect';
-import type { KubeObject, StatefulSetSpec } from '../core/k8s-types';
+import { secretNameFor, type WardenConfig } from '../../core/config';
+import { detectWorkload } from '../../core/detect';
+import type { KubeObject, StatefulSetSpec } from '../../core/k8s-types';
 import {
   brokerSubjectAltNames,
   MAX_BROKERS,
   type MaterialKind,
   type SubjectAltNames,
-} from '../tls';
-import { brokerCommonName, componentsCommonName } from '../tls/principals';
-import { clusterKey, type IssuerAuthorisation } from './issuer-authorisation';
+} from '../../tls';
+import { brokerCommonName, componentsCommonName } from '../../tls/principals';
+import { clusterKey, type IssuerAuthorisation } from './authorisation';
 
 export interface SecretTarget {
   namespace: string;
@@ -32,7 +32,7 @@ export interface SecretTarget {
 
 export const CLUSTER_LABEL = 'kafka-warden.io/cluster';
 
-/** What the issuer does with one StatefulSet (issuer-authorisation.ts says who may have what). */
+/** What the issuer does with one StatefulSet (authorisation.ts says who may have what). */
 export type StatefulSetVerdict =
   /** Make these Secrets exist and keep them current. */
   | { verdict: 'issue'; targets: SecretTarget[] }

@@ -14,8 +14,8 @@
  * configuration applies to (the template knows only `{id}`), so at most one named cluster
  * (`--issuer-external-cluster`) has them in its broker certificate.
  */
-import { WardenError } from '../core/errors';
-import { componentsCommonName } from '../tls/principals';
+import { WardenError } from '../../core/errors';
+import { componentsCommonName } from '../../tls/principals';
 
 export interface IssuerAuthorisation {
   /** `<namespace>/<name>` of each broker StatefulSet the issuer may issue for. */

@@ -1,26 +1,21 @@
 /**
- * The roll after a renewal (docs/design.md, "Path 2"): pure decisions about when the issuer patches
- * a broker StatefulSet's pod template and with what.
+ * The roll after a renewal: pure decisions about when the issuer patches a broker StatefulSet's pod
+ * template and with what. broker-roll.ts states the whole algorithm and runs it.
  *
  * A renewal marks the broker Secret `kafka-warden.io/tls-roll-pending` in the same PUT that writes
  * the new material, so "these brokers still run the old keystore" is recorded atomically with the
  * material and survives a restart of the issuer, a refused patch and a replica that dies between
- * the two writes. Whoever sees the mark (any replica, any pass) patches the template annotation to
- * the Secret's content hash and then clears the mark with a resourceVersion-conditional update.
- * The first issuance never sets it (no broker has started on anything older), so creating a
- * cluster never causes a roll, and neither does a pass that changed nothing.
+ * the two writes. The first issuance never sets it (no broker has started on anything older), so
+ * creating a cluster never causes a roll, and neither does a pass that changed nothing.
  */
-import type { KubeObject, StatefulSetSpec } from '../core/k8s-types';
-import { readStatus } from '../core/injection-status';
-import { CONTENT_HASH_ANNOTATION } from '../core/tls-wiring';
-import { ANNOTATIONS } from '../tls';
-import { MANAGED_BY, metadataMaps } from '../tls/secret';
+import type { KubeObject, StatefulSetSpec } from '../../core/k8s-types';
+import { readStatus } from '../../core/injection-status';
+import { CONTENT_HASH_ANNOTATION } from '../../core/tls-wiring';
+import { ANNOTATIONS } from '../../tls';
+import { MANAGED_BY, metadataMaps } from '../../tls/secret';
 
 /** On a broker Secret: its material changed after brokers loaded it; the value is the new hash. */
 export const ROLL_PENDING_ANNOTATION = 'kafka-warden.io/tls-roll-pending';
-
-/** The field manager the API server records for the issuer's patches (managedFields). */
-export const FIELD_MANAGER = 'kafka-warden';
 
 export interface TemplateHashPatch {
   spec: { template: { metadata: { annotations: Record<string, string> } } };
@@ -48,6 +43,27 @@ export function pendingRoll(secret: unknown): string | null {
   if (labels[key] !== value || annotations[ANNOTATIONS.kind] !== 'broker') return null;
   if (!annotations[ROLL_PENDING_ANNOTATION]) return null;
   return annotations[ANNOTATIONS.contentHash] || null;
+}
+
+/** What the roll does next with the broker Secret as read; null: nothing (left) to do. */
+export interface RollStep {
+  /** The hash the pod template must carry. */
+  hash: string;
+  /** The Secret carries the roll mark, to be cleared once the template carries `hash`. */
+  marked: boolean;
+}
+
+/**
+ * The next step, given the hash this replica's patch already wrote in this roll (undefined before
+ * the first): the marked Secret's hash; or, unmarked but renewed again since our patch, its current
+ * hash, so a stale value never stays on the template.
+ */
+export function nextRollStep(secret: unknown, patchedWith: string | undefined): RollStep | null {
+  const pending = pendingRoll(secret);
+  const current = metadataMaps(secret).annotations[ANNOTATIONS.contentHash];
+  const hash = pending ?? (patchedWith !== undefined ? current : undefined);
+  if (!hash || (!pending && hash === patchedWith)) return null;
+  return { hash, marked: pending !== null };
 }
 
 /** The merge patch that sets the pod template's hash annotation and nothing else. */

@@ -14,7 +14,7 @@ import {
   missingTrust,
   requestState,
   SUBJECT_ANNOTATION,
-} from '../../../src/kube/client-requests';
+} from '../../../../src/kube/issuer/client-requests';
 import {
   commonNameOf,
   createCa,
@@ -23,10 +23,10 @@ import {
   loadCa,
   rotateMaterial,
   toSecret,
-} from '../../../src/tls';
-import { organizationalUnitOf } from '../../../src/tls/certificates';
-import { passwordsFromFiles } from '../../../src/tls/passwords';
-import { decodeKeystore, decodeTruststore } from '../../../src/tls/pkcs12';
+} from '../../../../src/tls';
+import { organizationalUnitOf } from '../../../../src/tls/certificates';
+import { passwordsFromFiles } from '../../../../src/tls/passwords';
+import { decodeKeystore, decodeTruststore } from '../../../../src/tls/pkcs12';
 import {
   annotation,
   brokerStatefulSet,
@@ -38,7 +38,7 @@ import {
   NS,
   type Obj,
 } from './fake-kube';
-import type { KubeObject } from '../../../src/core/k8s-types';
+import type { KubeObject } from '../../../../src/core/k8s-types';
 
 const SIX_KEYS = [
   'kafka.keystore.p12',

@@ -13,10 +13,10 @@
  * components (`CN=<sts>-client.<namespace>`) carry no OU (src/tls/principals.ts), so a request can
  * never obtain their principals, nor one of another namespace.
  */
-import { SECRET_KEYS } from '../core/tls-wiring';
-import type { KubeObject } from '../core/k8s-types';
-import { ANNOTATIONS } from '../tls';
-import { MANAGED_BY, metadataMaps, type SecretManifest } from '../tls/secret';
+import { SECRET_KEYS } from '../../core/tls-wiring';
+import type { KubeObject } from '../../core/k8s-types';
+import { ANNOTATIONS } from '../../tls';
+import { MANAGED_BY, metadataMaps, type SecretManifest } from '../../tls/secret';
 
 /** The request label; only Secrets carrying it with value "true" are ever read or written. */
 export const CLIENT_REQUEST_LABEL = 'kafka-warden.io/client-tls';

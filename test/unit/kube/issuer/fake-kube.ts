@@ -11,11 +11,11 @@ import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import pino from 'pino';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig } from '../../../src/core/config';
-import type { KubeApi, KubeResponse, RequestOptions } from '../../../src/kube/kube-api';
-import { SecretIssuer, type SecretIssuerOptions } from '../../../src/kube/secret-issuer';
-import { caToPem, createCa } from '../../../src/tls';
-import { sharedDir } from '../../support/paths';
+import { resolveConfig } from '../../../../src/core/config';
+import type { KubeApi, KubeResponse, RequestOptions } from '../../../../src/kube/kube-api';
+import { SecretIssuer, type SecretIssuerOptions } from '../../../../src/kube/issuer/secret-issuer';
+import { caToPem, createCa } from '../../../../src/tls';
+import { sharedDir } from '../../../support/paths';
 
 export type Obj = {
   metadata: Record<string, unknown> & {

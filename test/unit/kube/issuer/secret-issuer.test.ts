@@ -21,12 +21,20 @@ import {
   STS,
   type Obj,
 } from './fake-kube';
-import { resolveConfig } from '../../../src/core/config';
-import { CLIENT_REQUEST_LABEL, KAFKA_CLUSTER_ANNOTATION } from '../../../src/kube/client-requests';
-import { certificatesFromPem, commonNameOf, filesFromSecret, fingerprint } from '../../../src/tls';
-import { organizationalUnitOf } from '../../../src/tls/certificates';
-import { passwordsFromFiles } from '../../../src/tls/passwords';
-import { decodeKeystore } from '../../../src/tls/pkcs12';
+import { resolveConfig } from '../../../../src/core/config';
+import {
+  CLIENT_REQUEST_LABEL,
+  KAFKA_CLUSTER_ANNOTATION,
+} from '../../../../src/kube/issuer/client-requests';
+import {
+  certificatesFromPem,
+  commonNameOf,
+  filesFromSecret,
+  fingerprint,
+} from '../../../../src/tls';
+import { organizationalUnitOf } from '../../../../src/tls/certificates';
+import { passwordsFromFiles } from '../../../../src/tls/passwords';
+import { decodeKeystore } from '../../../../src/tls/pkcs12';
 
 test('a broker StatefulSet without Secrets gets both, created with POST; the next pass writes nothing', async () => {
   const api = await cluster();

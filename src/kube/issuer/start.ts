@@ -4,11 +4,11 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { WardenConfig } from '../core/config';
-import { WardenError } from '../core/errors';
-import { connectKube } from './kube-client';
-import type { KubeApi } from './kube-api';
-import { parseAuthorisation, type IssuerAuthorisation } from './issuer-authorisation';
+import type { WardenConfig } from '../../core/config';
+import { WardenError } from '../../core/errors';
+import { connectKube } from '../kube-client';
+import type { KubeApi } from '../kube-api';
+import { parseAuthorisation, type IssuerAuthorisation } from './authorisation';
 import { DEFAULT_EXCLUDED_NAMESPACES, SecretIssuer } from './secret-issuer';
 
 export interface IssuerFlags {
