@@ -10,7 +10,6 @@ import { WardenError } from '../core/errors';
 import { connectKube } from './kube-client';
 import { LeaseElector } from './lease';
 import { RollGateController, type BrokerSyncSource } from './roll-gate';
-import { DEFAULT_EXCLUDED_NAMESPACES } from './secret-issuer';
 
 export interface RollGateFlags {
   /** `NS/NAME` of the Lease; default `$POD_NAMESPACE/kafka-warden-roll-gate`. */
@@ -25,6 +24,8 @@ export interface RollGateFlags {
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** As the issuer's default: no Kafka runs there. Kept here, not imported, so this file stands alone. */
+const EXCLUDED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 export function parseLease(
   text: string | undefined,
@@ -85,7 +86,7 @@ export function startRollGate(
     logger: context.logger,
     isLeader: () => elector.isLeader(),
     ...(namespaces && namespaces.length > 0 ? { namespaces } : {}),
-    excludeNamespaces: DEFAULT_EXCLUDED_NAMESPACES,
+    excludeNamespaces: EXCLUDED_NAMESPACES,
     intervalMs,
     registry: context.registry,
   });
