@@ -65,6 +65,14 @@ GET /healthz, /readyz and /metrics.
                            partition health itself is read anew for every request
   --kafka-resolve N=A      connect to address A for broker name N (repeatable), like curl's
                            --resolve: for a webhook outside cluster DNS; TLS still verifies N
+  --roll-gate              run the roll gate's controller (docs/design.md, "The roll gate"): sets
+                           pod condition kafka-warden.io/broker-in-sync on gated brokers from the
+                           live cluster (needs --kafka-tls-dir and the API server); one replica
+                           writes at a time, the holder of a Lease
+  --roll-gate-lease NS/NAME   the Lease (default $POD_NAMESPACE/kafka-warden-roll-gate)
+  --roll-gate-namespaces L    comma-separated namespaces whose gated pods it judges (default: all)
+  --roll-gate-interval S   seconds between passes besides the watch on gated pods (default 5)
+  --roll-gate-lease-seconds S  how long the Lease lasts without renewal (default 15)
   --shutdown-delay MS      keep serving this long after SIGTERM (default 5000)
   --log-level LEVEL        pino level (default info)
 `;
@@ -94,6 +102,11 @@ export async function run(args: string[]): Promise<number> {
     'kafka-sasl-password-file': { type: 'string' },
     'kafka-config-ttl': { type: 'string' },
     'kafka-resolve': { type: 'string', multiple: true },
+    'roll-gate': { type: 'boolean' },
+    'roll-gate-lease': { type: 'string' },
+    'roll-gate-namespaces': { type: 'string' },
+    'roll-gate-interval': { type: 'string' },
+    'roll-gate-lease-seconds': { type: 'string' },
     'shutdown-delay': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -115,6 +128,12 @@ export async function run(args: string[]): Promise<number> {
     throw new WardenError('KW_USAGE', '--issue-secrets needs the API server; drop --no-kube');
   }
   const kafkaOptions = liveCheckOptions(values);
+  if (values['roll-gate'] && (values['no-kube'] || !kafkaOptions)) {
+    throw new WardenError(
+      'KW_USAGE',
+      '--roll-gate judges brokers from the live cluster and writes pod conditions: it needs --kafka-tls-dir and the API server (drop --no-kube)',
+    );
+  }
   const logger = pino({ level: values['log-level'] ?? 'info', base: { service: 'kafka-warden' } });
   logUnhandledRejections(logger);
 
@@ -157,6 +176,21 @@ export async function run(args: string[]): Promise<number> {
         { config, logger, registry: metrics.registry },
       )
     : undefined;
+
+  // Like the issuer: in the background, never in the admission path.
+  const rollGate =
+    values['roll-gate'] && clusterState
+      ? (await import('../kube/start-roll-gate')).startRollGate(
+          {
+            lease: values['roll-gate-lease'],
+            namespaces: values['roll-gate-namespaces'],
+            interval: values['roll-gate-interval'],
+            leaseSeconds: values['roll-gate-lease-seconds'],
+            kubeconfig: values.kubeconfig,
+          },
+          { logger, registry: metrics.registry, kafka: clusterState },
+        )
+      : undefined;
 
   let draining = false;
   const dependencies: AppDependencies = {
@@ -211,6 +245,7 @@ export async function run(args: string[]): Promise<number> {
     certificates.stop();
     stopPolicyWatch();
     await issuer?.stop();
+    await rollGate?.stop();
     await clusterState?.close();
     throw listenError(error, host, port);
   });
@@ -235,6 +270,8 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   await issuer?.stop();
+  // Releases the Lease, so another replica takes over at its next try.
+  await rollGate?.stop();
   await clusterState?.close();
   certificates.stop();
   stopPolicyWatch();

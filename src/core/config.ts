@@ -69,6 +69,12 @@ export interface WardenConfig {
     exporterImage: string;
   };
   probes: { enabled: boolean };
+  /**
+   * The Kafka-aware roll gate (docs/design.md, "The roll gate"): brokers carry a readiness gate that
+   * `serve --roll-gate` sets True only while the broker is caught up. Off by default: without the
+   * controller running, a gated broker never turns Ready and OrderedReady stops at the first one.
+   */
+  rollGate: { enabled: boolean };
   disruptionBudgets: {
     /** Add a policy/v1 PodDisruptionBudget (maxUnavailable 1) for each broker StatefulSet. */
     kafka: boolean;
@@ -126,6 +132,7 @@ export const DEFAULT_CONFIG: WardenConfig = {
       'solsson/kafka-prometheus-jmx-exporter@sha256:6f82e2b0464f50da8104acd7363fb9b995001ddff77d248379f8788e78946143',
   },
   probes: { enabled: true },
+  rollGate: { enabled: false },
   disruptionBudgets: { kafka: true, upgradeApiVersion: true },
   storage: { fixUnmountedDataDirs: true },
 };

@@ -15,7 +15,7 @@ import {
   type InjectionStatus,
 } from './injection-status';
 import { kafkaExporterConfig, zookeeperExporterConfig } from './jmx-exporter-rules';
-import type { Container, ObjectMeta, PodSpec, PodTemplate } from './k8s-types';
+import type { Container, ObjectMeta, PodSpec, PodTemplate, Probe } from './k8s-types';
 import {
   advertisedListeners,
   planListeners,
@@ -43,8 +43,10 @@ import {
   JAAS_VOLUME,
   LOGIN_CONFIG_PROPERTY,
 } from './sasl-wiring';
+import { setRollGate } from './roll-gate';
 import { secretModeFor } from './secret-modes';
 import { withAdvertisedListeners } from './start-command';
+import { zookeeperServingProbe } from './zookeeper-probe';
 import { reconcileUserSettings } from './user-settings';
 import {
   BROKER_SECRETS_DIR,
@@ -110,13 +112,14 @@ export function injectPodTemplate(
       addBrokerSasl(spec, detected.container, { ...ctx.broker, where: ctx.where }, config, rec);
     }
     setContentHash(meta, config, rec);
+    setRollGate(meta, spec, config.rollGate.enabled);
     result = { role: 'kafka', status: rec.status, listeners };
   } else if (detected?.role === 'zookeeper') {
     const rec = new InjectionRecorder('zookeeper', previous);
     addMetrics(template, detected.container, 'zookeeper', config, rec);
     if (config.probes.enabled) {
       const port = Number(getEnv(detected.container, 'ZOOKEEPER_CLIENT_PORT') ?? 2181);
-      setReadinessProbe(detected.container, port, previous, rec, 10);
+      setReadinessProbe(detected.container, zookeeperServingProbe(port), previous, rec, 10);
     }
     result = { role: 'zookeeper', status: rec.status };
   } else if (!detected && ctx.clusters && config.tls.enabled && !config.tls.keepPlaintext) {
@@ -127,6 +130,7 @@ export function injectPodTemplate(
     }
   }
   if (!result) {
+    if (previous?.role === 'kafka') setRollGate(meta, spec, false);
     if (previous) {
       removeStale(meta, spec, previous, new InjectionRecorder(previous.role).status);
       delete meta.annotations?.['kafka-warden.io/status'];
@@ -228,7 +232,9 @@ function injectBroker(
       }
     }
   }
-  if (config.probes.enabled) setReadinessProbe(broker, plan.internalPort, previous, rec, 30);
+  if (config.probes.enabled) {
+    setReadinessProbe(broker, { tcpSocket: { port: plan.internalPort } }, previous, rec, 30);
+  }
   if (config.storage.fixUnmountedDataDirs) mountUnmountedDataDirs(spec, broker);
   return plan;
 }
@@ -309,13 +315,13 @@ function mountUnmountedDataDirs(spec: PodSpec, broker: Container): void {
 
 function setReadinessProbe(
   container: Container,
-  port: number,
+  handler: Pick<Probe, 'tcpSocket' | 'exec'>,
   previous: InjectionStatus | null,
   rec: InjectionRecorder,
   initialDelaySeconds: number,
 ): void {
   const wanted = {
-    tcpSocket: { port },
+    ...handler,
     initialDelaySeconds,
     periodSeconds: 10,
     timeoutSeconds: 5,

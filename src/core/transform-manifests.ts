@@ -79,6 +79,7 @@ export function transformManifests(
     }
   }
   const lookup = (host: string) => hostToCluster.get(host.split('.')[0] ?? host);
+  const headlessServices = governingServices(objects, config);
   const notices: Notice[] = [];
 
   objects.forEach((object, index) => {
@@ -89,13 +90,16 @@ export function transformManifests(
       return;
     }
     if (object.kind === 'Service') {
-      for (const cluster of clusters) {
-        if (
-          isClientService(object, cluster) ||
-          object.metadata?.name === cluster.context.headlessService
-        ) {
-          reconcileServicePorts(object, config);
-        }
+      const name = object.metadata?.name;
+      const namespace = object.metadata?.namespace;
+      const kafkaService = clusters.some((c) => isClientService(object, c));
+      const headless =
+        typeof name === 'string' &&
+        headlessServices.some((h) => h.name === name && h.namespace === namespace);
+      if (kafkaService || clusters.some((c) => name === c.context.headlessService)) {
+        reconcileServicePorts(object, config, headless);
+      } else if (headless) {
+        reconcileServicePorts(object, config, headless, false);
       }
       return;
     }
@@ -180,16 +184,47 @@ function isClientService(object: KubeObject, cluster: KafkaCluster): boolean {
   return labelsMatch(cluster.spec.template?.metadata?.labels, spec.selector);
 }
 
+/**
+ * The governing (headless) Services of the Kafka and ZooKeeper StatefulSets, by name and namespace.
+ * A restarted broker or ZooKeeper member must be reachable by its pod name before it is Ready:
+ * the Kafka controller sends a restarted broker its leadership and replica assignments over that
+ * name, and ZooKeeper members connect back to a rejoining member by it. Without
+ * `publishNotReadyAddresses` the name exists only once the pod is Ready, which a readiness that
+ * means "caught up" or "serving in the ensemble" would then never reach.
+ */
+function governingServices(
+  objects: (KubeObject | undefined)[],
+  config: WardenConfig,
+): { name: string; namespace: string | undefined }[] {
+  const found: { name: string; namespace: string | undefined }[] = [];
+  for (const object of objects) {
+    if (!object || object.kind !== 'StatefulSet' || isHelmHook(object)) continue;
+    const spec = isRecord(object.spec) ? (object.spec as StatefulSetSpec) : undefined;
+    if (!spec || !detectWorkload(spec.template?.metadata, spec.template?.spec, config)) continue;
+    if (typeof spec.serviceName !== 'string') continue;
+    found.push({ name: spec.serviceName, namespace: object.metadata?.namespace });
+  }
+  return found;
+}
+
 interface ServiceStatus {
   addedPorts: string[];
   removedPorts: { at: number; port: ServicePort }[];
+  /** kafka-warden set `publishNotReadyAddresses: true` (it was absent or false). */
+  publishedNotReady?: boolean;
 }
 
 /**
- * Kafka Services get the TLS port, and lose the PLAINTEXT port when PLAINTEXT is dropped. What was
- * added or removed is recorded on the Service so a later configuration undoes it first.
+ * Kafka Services get the TLS port, and lose the PLAINTEXT port when PLAINTEXT is dropped; governing
+ * Services (`headless`) publish not-ready addresses while probes are on. What was added, removed or
+ * set is recorded on the Service so a later configuration undoes it first.
  */
-function reconcileServicePorts(service: KubeObject, config: WardenConfig): void {
+function reconcileServicePorts(
+  service: KubeObject,
+  config: WardenConfig,
+  headless: boolean,
+  kafkaPorts = true,
+): void {
   const spec = service.spec as ServiceSpec | undefined;
   if (!spec) return;
   const meta = (service.metadata ??= {});
@@ -198,8 +233,13 @@ function reconcileServicePorts(service: KubeObject, config: WardenConfig): void 
   for (const { at, port } of previous.removedPorts) {
     if (!ports.some((p) => p.port === port.port)) ports.splice(at, 0, port);
   }
+  if (previous.publishedNotReady) delete spec.publishNotReadyAddresses;
   const status: ServiceStatus = { addedPorts: [], removedPorts: [] };
-  if (config.tls.enabled) {
+  if (headless && config.probes.enabled && spec.publishNotReadyAddresses !== true) {
+    spec.publishNotReadyAddresses = true;
+    status.publishedNotReady = true;
+  }
+  if (config.tls.enabled && kafkaPorts) {
     if (!ports.some((p) => p.port === config.tls.port)) {
       ports.push({ name: 'broker-tls', port: config.tls.port, targetPort: config.tls.port });
       status.addedPorts.push('broker-tls');
@@ -212,7 +252,7 @@ function reconcileServicePorts(service: KubeObject, config: WardenConfig): void 
     }
   }
   spec.ports = ports;
-  if (status.addedPorts.length > 0 || status.removedPorts.length > 0) {
+  if (status.addedPorts.length > 0 || status.removedPorts.length > 0 || status.publishedNotReady) {
     (meta.annotations ??= {})[STATUS_ANNOTATION] = JSON.stringify(status);
   } else if (meta.annotations?.[STATUS_ANNOTATION]) {
     delete meta.annotations[STATUS_ANNOTATION];
@@ -236,7 +276,10 @@ function parseServiceStatus(raw: string | undefined): ServiceStatus {
     (r): r is ServiceStatus['removedPorts'][number] =>
       isRecord(r) && Number.isInteger(r.at) && isRecord(r.port),
   );
-  return addedPorts && removedPorts ? { addedPorts, removedPorts } : none;
+  if (!addedPorts || !removedPorts) return none;
+  return parsed.publishedNotReady === true
+    ? { addedPorts, removedPorts, publishedNotReady: true }
+    : { addedPorts, removedPorts };
 }
 
 function listOf<T>(value: unknown, item: (v: unknown) => v is T): T[] | undefined {

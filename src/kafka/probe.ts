@@ -16,6 +16,7 @@
  * Every question honours its AbortSignal: the engine aborts at the rule's deadline, and the
  * question then rejects at once (the request still in flight ends at kafkajs' requestTimeout).
  */
+import type { SyncSnapshot } from '../core/broker-sync';
 import { WardenError } from '../core/errors';
 import type { ClusterRef, ClusterStateProbe, PartitionHealth } from '../policy/cluster-state';
 import type { KafkaAdmin } from './client';
@@ -27,7 +28,7 @@ export { untilAborted };
 export const DEFAULT_BOOTSTRAP_TEMPLATE = '{serviceName}.{namespace}:9093';
 export const DEFAULT_CONFIG_TTL_MS = 30_000;
 
-export type ProbeQuestion = 'partition-health' | 'replicas-on-brokers';
+export type ProbeQuestion = 'partition-health' | 'replicas-on-brokers' | 'broker-sync';
 export type ProbeOutcome = 'answered' | 'failed' | 'aborted';
 
 export interface KafkaProbeOptions {
@@ -125,6 +126,19 @@ export class KafkaClusterStateProbe implements ClusterStateProbe {
     return this.ask('replicas-on-brokers', cluster, signal, async (admin) =>
       replicasOn(await admin.metadata(), brokerIds),
     );
+  }
+
+  /**
+   * What the roll gate judges a broker by (src/core/broker-sync.ts): the live brokers, every
+   * partition's leader, replicas and ISR, and min.insync.replicas per topic (cached as above).
+   */
+  syncSnapshot(cluster: ClusterRef, signal: AbortSignal): Promise<SyncSnapshot> {
+    return this.ask('broker-sync', cluster, signal, async (admin, key) => {
+      const metadata = await admin.metadata();
+      const topics = [...new Set(metadata.partitions.map((p) => p.topic))];
+      const minIsr = await this.minIsr(key, admin, topics);
+      return { brokers: metadata.brokers, partitions: metadata.partitions, minIsr };
+    });
   }
 
   /** Closes every connection; questions asked afterwards fail. */

@@ -28,6 +28,8 @@ const CONFIGURED: [version: string, valueSet: string, config: string][] = [
   ['0.6.1', 'default', 'sasl'],
   ['0.6.1', 'default', 'sasl-tls-only'],
   ['0.6.1', 'default', 'content-hash'],
+  ['0.6.1', 'default', 'roll-gate'],
+  ['0.5.0', 'default', 'roll-gate'],
 ];
 
 export function goldenCases(): GoldenCase[] {

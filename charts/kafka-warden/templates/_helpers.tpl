@@ -91,7 +91,7 @@ name) serve checks.
 
 {{/* Does the server talk to the API server at all? */}}
 {{- define "kafka-warden.usesKubeApi" -}}
-{{- if or .Values.rbac.readPlanConfigMaps .Values.webhooks.validating.scaleSubresource (include "kafka-warden.issuerActive" .) -}}true{{- end -}}
+{{- if or .Values.rbac.readPlanConfigMaps .Values.webhooks.validating.scaleSubresource (include "kafka-warden.issuerActive" .) .Values.rollGate.enabled -}}true{{- end -}}
 {{- end -}}
 
 {{/*
