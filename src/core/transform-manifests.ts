@@ -9,13 +9,12 @@ import { brokerContextForPod, brokerContextForStatefulSet } from './broker-conte
 import { detectWorkload, labelsMatch } from './detect';
 import { WardenError } from './errors';
 import { injectPodTemplate, type PodInjectionContext } from './inject-pod';
-import { STATUS_ANNOTATION } from './injection-status';
+import { readServiceStatus, writeServiceStatus, type ServiceStatus } from './injection-status';
 import { podNotices, type Notice } from './notices';
 import type {
   KubeObject,
   LabelSelector,
   PodTemplate,
-  ServicePort,
   ServiceSpec,
   StatefulSetSpec,
 } from './k8s-types';
@@ -180,11 +179,6 @@ function isClientService(object: KubeObject, cluster: KafkaCluster): boolean {
   return labelsMatch(cluster.spec.template?.metadata?.labels, spec.selector);
 }
 
-interface ServiceStatus {
-  addedPorts: string[];
-  removedPorts: { at: number; port: ServicePort }[];
-}
-
 /**
  * Kafka Services get the TLS port, and lose the PLAINTEXT port when PLAINTEXT is dropped. What was
  * added or removed is recorded on the Service so a later configuration undoes it first.
@@ -193,7 +187,7 @@ function reconcileServicePorts(service: KubeObject, config: WardenConfig): void 
   const spec = service.spec as ServiceSpec | undefined;
   if (!spec) return;
   const meta = (service.metadata ??= {});
-  const previous = parseServiceStatus(meta.annotations?.[STATUS_ANNOTATION]);
+  const previous = readServiceStatus(meta);
   let ports = (spec.ports ?? []).filter((p) => !previous.addedPorts.includes(p.name ?? ''));
   for (const { at, port } of previous.removedPorts) {
     if (!ports.some((p) => p.port === port.port)) ports.splice(at, 0, port);
@@ -212,35 +206,7 @@ function reconcileServicePorts(service: KubeObject, config: WardenConfig): void 
     }
   }
   spec.ports = ports;
-  if (status.addedPorts.length > 0 || status.removedPorts.length > 0) {
-    (meta.annotations ??= {})[STATUS_ANNOTATION] = JSON.stringify(status);
-  } else if (meta.annotations?.[STATUS_ANNOTATION]) {
-    delete meta.annotations[STATUS_ANNOTATION];
-    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
-  }
-}
-
-/** The record on a Service; one that is not JSON, or of another shape (hand-edited), is none. */
-function parseServiceStatus(raw: string | undefined): ServiceStatus {
-  const none: ServiceStatus = { addedPorts: [], removedPorts: [] };
-  let parsed: unknown;
-  try {
-    parsed = raw ? JSON.parse(raw) : {};
-  } catch {
-    return none;
-  }
-  if (!isRecord(parsed)) return none;
-  const addedPorts = listOf(parsed.addedPorts ?? [], (n): n is string => typeof n === 'string');
-  const removedPorts = listOf(
-    parsed.removedPorts ?? [],
-    (r): r is ServiceStatus['removedPorts'][number] =>
-      isRecord(r) && Number.isInteger(r.at) && isRecord(r.port),
-  );
-  return addedPorts && removedPorts ? { addedPorts, removedPorts } : none;
-}
-
-function listOf<T>(value: unknown, item: (v: unknown) => v is T): T[] | undefined {
-  return Array.isArray(value) && (value as unknown[]).every(item) ? (value as T[]) : undefined;
+  writeServiceStatus(meta, status);
 }
 
 function clusterResources(
