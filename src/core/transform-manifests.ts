@@ -5,7 +5,7 @@
  * policy/v1beta1 PodDisruptionBudget. Pure: objects in, objects out.
  */
 import type { WardenConfig } from './config';
-import { brokerContextForPod, brokerContextForStatefulSet } from './broker-context';
+import { brokerContextOf } from './broker-context';
 import { detectWorkload, labelsMatch } from './detect';
 import { WardenError } from './errors';
 import { injectPodTemplate, type PodInjectionContext } from './inject-pod';
@@ -48,8 +48,6 @@ interface KafkaCluster {
   spec: StatefulSetSpec;
   context: BrokerContext;
 }
-
-export { brokerContextForPod };
 
 export function isHelmHook(object: KubeObject): boolean {
   return object.metadata?.annotations?.['helm.sh/hook'] !== undefined;
@@ -103,7 +101,7 @@ export function transformManifests(
     const ctx: PodInjectionContext = { where, clusters: lookup };
     const cluster = clusters.find((c) => c.index === index);
     if (cluster) ctx.broker = cluster.context;
-    else if (object.kind === 'Pod') ctx.broker = brokerContextForPod(object);
+    else if (object.kind === 'Pod') ctx.broker = brokerContextOf(object);
     notices.push(...podNotices(template, ctx, config));
     injectPodTemplate(template, ctx, config);
   });
@@ -131,7 +129,7 @@ function findKafkaClusters(
       index,
       statefulSet: object,
       spec,
-      context: brokerContextForStatefulSet(object),
+      context: brokerContextOf(object),
     });
   });
   return clusters;
