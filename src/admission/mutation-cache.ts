@@ -10,7 +10,7 @@
  * recently used goes first) and scoped to one configuration object, so a new configuration never meets an old answer.
  */
 import type { WardenConfig } from '../core/config';
-import { isRecord, type KubeObject, type PodSpec } from '../core/k8s-types';
+import { isRecord, POD_NAME_LABEL, type KubeObject, type PodSpec } from '../core/k8s-types';
 import { platformTokenVolume } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
 import { serialiseOnce, type AdmissionRequest } from './review';
@@ -24,7 +24,7 @@ const POD_SPECIFIC_METADATA = new Set([
   'managedFields',
 ]);
 const POD_SPECIFIC_LABELS = new Set([
-  'statefulset.kubernetes.io/pod-name',
+  POD_NAME_LABEL,
   'apps.kubernetes.io/pod-index',
   'controller-revision-hash',
 ]);

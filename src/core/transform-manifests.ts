@@ -18,15 +18,13 @@ import type {
   ServiceSpec,
   StatefulSetSpec,
 } from './k8s-types';
-import { isRecord } from './k8s-types';
+import { isRecord, POD_NAME_LABEL, WORKLOAD_KINDS } from './k8s-types';
 import type { BrokerContext } from './listeners';
 import { planListeners } from './listeners';
 import { checkObjectShape } from './object-shape';
 
 export const HELM4_FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
 export const GENERATED_LABEL = 'kafka-warden.io/generated';
-const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
-const WORKLOAD_KINDS = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'ReplicaSet', 'Job']);
 
 export interface AddedObject {
   object: KubeObject;

@@ -11,22 +11,13 @@
 import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
 import { STATUS_ANNOTATION } from '../core/injection-status';
-import type { KubeObject } from '../core/k8s-types';
+import { WORKLOAD_KINDS, type KubeObject } from '../core/k8s-types';
 import { REST_PROXY_ZOOKEEPER_ENV, type Notice } from '../core/notices';
 import { KAFKA_CLIENT_COMPONENTS } from '../core/tls-wiring';
 import { isHelmHook, transformManifests } from '../core/transform-manifests';
 import { isBlankDocument, splitDocuments } from '../manifests/split-documents';
 import { describeDocument, loadDocument } from '../manifests/load-document';
 import { dumpYaml11 } from '../manifests/yaml11';
-
-const WORKLOAD_KINDS = new Set([
-  'StatefulSet',
-  'Deployment',
-  'DaemonSet',
-  'ReplicaSet',
-  'Job',
-  'Pod',
-]);
 
 export interface RenderResult {
   output: string;
@@ -122,7 +113,8 @@ function leadingComments(text: string): string {
 function mayMatter(object: KubeObject, text: string, patterns: RegExp[]): boolean {
   if (isHelmHook(object)) return false;
   if (object.kind === 'PodDisruptionBudget') return true;
-  if (object.kind !== 'Service' && !WORKLOAD_KINDS.has(object.kind ?? '')) return false;
+  const kind = object.kind ?? '';
+  if (kind !== 'Service' && kind !== 'Pod' && !WORKLOAD_KINDS.has(kind)) return false;
   return patterns.some((pattern) => pattern.test(text));
 }
 
