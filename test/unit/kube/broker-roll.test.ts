@@ -3,6 +3,7 @@
  * patches the broker StatefulSet's pod template, with what, and how it behaves when the patch is
  * refused or another replica does it first.
  */
+import { emptyStatus, STATUS_ANNOTATION } from '../../../src/core/injection-status';
 import {
   pendingRoll,
   planRoll,
@@ -87,22 +88,10 @@ describe('pure decisions', () => {
       .template.metadata;
     // A whole record, as kafka-warden writes it: a partial one is read as none.
     const status = (annotations: string[]) =>
-      JSON.stringify({
-        version: 1,
-        role: 'kafka',
-        containers: [],
-        initContainers: [],
-        volumes: [],
-        env: {},
-        mounts: {},
-        readinessProbes: [],
-        ports: {},
-        annotations,
-        originals: { env: {}, command: {}, removedPorts: {}, containers: {} },
-      });
-    meta.annotations = { ...meta.annotations, 'kafka-warden.io/status': status([HASH]) };
+      JSON.stringify({ ...emptyStatus('kafka'), annotations });
+    meta.annotations = { ...meta.annotations, [STATUS_ANNOTATION]: status([HASH]) };
     expect(planRoll(sts, 'h').writtenByRelease).toBe(true);
-    meta.annotations['kafka-warden.io/status'] = status([]);
+    meta.annotations[STATUS_ANNOTATION] = status([]);
     expect(planRoll(sts, 'h').writtenByRelease).toBe(false);
   });
 
