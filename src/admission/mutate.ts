@@ -8,7 +8,7 @@
 import { applyPatch, compare } from 'fast-json-patch';
 import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
-import { brokerContextForPod, brokerContextForStatefulSet } from '../core/broker-context';
+import { brokerContextOf } from '../core/broker-context';
 import { detectWorkload } from '../core/detect';
 import { injectPodTemplate } from '../core/inject-pod';
 import { podNotices } from '../core/notices';
@@ -85,15 +85,14 @@ function noticesFor(
   if (kind === 'Pod') {
     return podNotices(
       object as PodTemplate,
-      { where, broker: brokerContextForPod(object) },
+      { where, broker: brokerContextOf(object) },
       config,
     ).map((n) => n.message);
   }
   const spec = object.spec as StatefulSetSpec | undefined;
   if (kind !== 'StatefulSet' || !options.mutateStatefulSets || !spec?.template) return [];
   const detected = detectWorkload(spec.template.metadata, spec.template.spec, config);
-  const ctx =
-    detected?.role === 'kafka' ? { where, broker: brokerContextForStatefulSet(object) } : { where };
+  const ctx = detected?.role === 'kafka' ? { where, broker: brokerContextOf(object) } : { where };
   return podNotices(spec.template, ctx, config).map((n) => n.message);
 }
 
@@ -126,7 +125,7 @@ function transformObject(
   }
   if (kind === 'Pod') {
     const clone = cloneJson(object);
-    const broker = brokerContextForPod(object);
+    const broker = brokerContextOf(object);
     const done = injectPodTemplate(clone as PodTemplate, { where, broker }, config);
     if (!done) return null;
     return done.role === 'kafka' ? { object: clone, broker } : { object: clone };
@@ -137,7 +136,7 @@ function transformObject(
     if (!spec?.template) return null;
     // Detected first: the context's replica check is for brokers, not any StatefulSet.
     const detected = detectWorkload(spec.template.metadata, spec.template.spec, config);
-    const broker = detected?.role === 'kafka' ? brokerContextForStatefulSet(clone) : undefined;
+    const broker = detected?.role === 'kafka' ? brokerContextOf(clone) : undefined;
     const ctx = broker ? { where, broker } : { where };
     const done = injectPodTemplate(spec.template, ctx, config);
     if (!done) return null;

@@ -10,10 +10,11 @@
  * recently used goes first) and scoped to one configuration object, so a new configuration never meets an old answer.
  */
 import type { WardenConfig } from '../core/config';
-import { isRecord, type KubeObject, type PodSpec } from '../core/k8s-types';
+import { isRecord, POD_NAME_LABEL, type KubeObject, type PodSpec } from '../core/k8s-types';
 import { platformTokenVolume } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
-import { serialiseOnce, type AdmissionRequest } from './review';
+import { keepAnswer, withPatchText } from './answer-bytes';
+import type { AdmissionRequest } from './review';
 
 const POD_SPECIFIC_METADATA = new Set([
   'name',
@@ -24,7 +25,7 @@ const POD_SPECIFIC_METADATA = new Set([
   'managedFields',
 ]);
 const POD_SPECIFIC_LABELS = new Set([
-  'statefulset.kubernetes.io/pod-name',
+  POD_NAME_LABEL,
   'apps.kubernetes.io/pod-index',
   'controller-revision-hash',
 ]);
@@ -121,7 +122,7 @@ function remember(
 ): Entry | undefined {
   const operations = result.patch?.length ?? 0;
   const patchJson = operations > 0 ? JSON.stringify(result.patch) : undefined;
-  serialiseOnce(result, patchJson === undefined ? undefined : { json: patchJson, operations });
+  keepAnswer(result, patchJson === undefined ? undefined : { json: patchJson, operations });
   // The patch is kept as objects, as JSON text (or its parts) and base64 in the serialised answer.
   const bytes = keyBytes + 4 * (patchJson?.length ?? 0) + 1024;
   if (!patchJson || tokenVolume === undefined || !patchJson.includes(tokenVolume)) {
@@ -134,22 +135,14 @@ function remember(
 }
 
 /**
- * The kept answer for this pod: as it is, or with this pod's token volume in its patch. Only the
- * serialised answer is built per request; the operations are parsed from it only if something
- * asks for them (the handler does not).
+ * The kept answer for this pod: as it is, or with this pod's token volume in its patch (as text:
+ * answer-bytes.ts serialises it without parsing it).
  */
 function answerFor(entry: Entry, tokenVolume: string | undefined): MutationResult {
   const { result, patchParts } = entry;
   if (patchParts === undefined || tokenVolume === entry.tokenVolume) return result;
   const json = patchParts.join(JSON.stringify(tokenVolume));
-  let parsed: unknown[] | undefined;
-  const own: MutationResult = { ...result };
-  Object.defineProperty(own, 'patch', {
-    enumerable: true,
-    get: () => (parsed ??= JSON.parse(json) as unknown[]),
-  });
-  serialiseOnce(own, { json, operations: result.patch?.length ?? 0 });
-  return own;
+  return withPatchText(result, { json, operations: result.patch?.length ?? 0 });
 }
 
 function cacheKey(

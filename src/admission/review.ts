@@ -113,81 +113,14 @@ export function encodePatch(patch: readonly unknown[]): string {
   return Buffer.from(JSON.stringify(patch)).toString('base64');
 }
 
-/** An answer's JSON text from after its uid to the end, and that text's length in bytes. */
-interface SerialisedAnswer {
-  readonly tail: string;
-  readonly tailBytes: number;
-  /** How many patch operations the answer carries, for the log line. */
-  readonly operations: number;
-}
-
-/**
- * Answers serialised once, for outcomes answered many times (the mutation cache's): the same patch,
- * kilobytes for a broker pod, is then neither base64-encoded nor JSON-escaped per request. Keyed by
- * the outcome object itself, so a copy of an outcome with anything changed is serialised afresh.
- */
-const serialisedAnswers = new WeakMap<AdmissionOutcome, SerialisedAnswer>();
-
-/** outcome.patch as the caller already has it: its JSON text and its number of operations. */
-export interface PatchText {
-  json: string;
-  operations: number;
-}
-
-/**
- * Serialises everything of an answer but the review's apiVersion and uid, which vary per request,
- * and keeps it for serialiseResponse. With `patch`, outcome.patch is not read (it may be computed
- * on demand).
- */
-export function serialiseOnce(outcome: AdmissionOutcome, patch?: PatchText): void {
-  serialisedAnswers.set(outcome, serialiseAnswer(outcome, patch));
-}
-
-function serialiseAnswer(outcome: AdmissionOutcome, patch?: PatchText): SerialisedAnswer {
-  const operations = patch ? patch.operations : (outcome.patch?.length ?? 0);
-  // Field by field: a spread would read `patch`, which may be computed on demand.
-  const { allowed, message, code, warnings, auditAnnotations } = outcome;
-  const json = JSON.stringify(
-    responseFields({ allowed, message, code, warnings, auditAnnotations }),
-  );
-  if (operations === 0) {
-    // '{"allowed":true,...}' becomes '"allowed":true,...}}': it continues after '"uid":"…",' and
-    // closes the response and the review.
-    const tail = `${json.slice(1)}}`;
-    return { tail, tailBytes: Buffer.byteLength(tail), operations };
-  }
-  // The patch goes in after "allowed", where buildResponse puts it, as text: base64 needs no JSON
-  // escaping and is one byte per character, so the patch is neither scanned nor re-encoded.
-  const encoded = Buffer.from(patch ? patch.json : JSON.stringify(outcome.patch)).toString(
-    'base64',
-  );
-  const allowedEnd = `{"allowed":${outcome.allowed}`.length;
-  const before = `${json.slice(1, allowedEnd)},"patchType":"JSONPatch","patch":"`;
-  const after = `"${json.slice(allowedEnd)}}`;
-  return {
-    tail: before + encoded + after,
-    tailBytes: Buffer.byteLength(before) + encoded.length + Buffer.byteLength(after),
-    operations,
-  };
-}
-
-/**
- * The AdmissionReview answer as JSON text with its length in bytes (for content-length), equal
- * to JSON.stringify(buildResponse(request, outcome)), and the number of patch operations in it.
- */
-export function serialiseResponse(
-  request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
-  outcome: AdmissionOutcome,
-): { text: string; bytes: number; operations: number } {
-  const { tail, tailBytes, operations } =
-    serialisedAnswers.get(outcome) ?? serialiseAnswer(outcome);
-  const head = `{"apiVersion":${JSON.stringify(request.apiVersion)},"kind":"AdmissionReview","response":{"uid":${JSON.stringify(request.uid)},`;
-  return { text: head + tail, bytes: Buffer.byteLength(head) + tailBytes, operations };
-}
-
 const WARNING_MAX = 256;
 const WARNINGS_TOTAL_MAX = 4096;
 
+/**
+ * The AdmissionReview answer: the request's apiVersion and uid, and the outcome's fields. Its
+ * JSON.stringify is what serve sends; src/admission/answer-bytes.ts writes those bytes faster and
+ * is held equal to this.
+ */
 export function buildResponse(
   request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>,
   outcome: AdmissionOutcome,
@@ -196,8 +129,8 @@ export function buildResponse(
   return { apiVersion: request.apiVersion, kind: 'AdmissionReview', response };
 }
 
-/** The response's fields after its uid: serialiseAnswer writes the uid per request in front. */
-function responseFields(outcome: AdmissionOutcome): Record<string, unknown> {
+/** The response's fields after its uid (answer-bytes.ts writes the uid per request in front). */
+export function responseFields(outcome: AdmissionOutcome): Record<string, unknown> {
   const response: Record<string, unknown> = { allowed: outcome.allowed };
   if (outcome.patch && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch';

@@ -45,7 +45,7 @@ import {
   writeCaDir,
   writeMaterialDir,
 } from '../tls/file-io';
-import { parseCommandArgs } from './parse-args';
+import { parseCommandArgs, wholeNumber } from './parse-args';
 
 export const HELP = `usage: kafka-warden certs <subcommand> [options]
 
@@ -192,7 +192,10 @@ async function issue(args: string[]): Promise<number> {
       cluster,
       headlessService: values['headless-service'] ?? `${cluster}-headless`,
       namespace,
-      replicas: integer(required(values.replicas, '--replicas (with --statefulset)'), '--replicas'),
+      replicas: wholeNumber(
+        required(values.replicas, '--replicas (with --statefulset)'),
+        '--replicas',
+      ),
       ...(values['client-service'] ? { clientServices: values['client-service'] } : {}),
       ...(values['cluster-domain'] ? { clusterDomain: values['cluster-domain'] } : {}),
       externalHostTemplate: values['external-host-template'] ?? null,
@@ -398,20 +401,14 @@ function required(value: string | undefined, option: string): string {
   return value;
 }
 
-function integer(text: string, option: string): number {
-  if (!/^\d+$/.test(text))
-    throw new WardenError('KW_USAGE', `${option} takes a whole number, not "${text}"`);
-  return Number(text);
-}
-
 function optionalNumbers(values: { days?: string; bits?: string }): {
   days?: number;
   bits?: RsaBits;
 } {
   return {
-    ...(values.days === undefined ? {} : { days: integer(values.days, '--days') }),
+    ...(values.days === undefined ? {} : { days: wholeNumber(values.days, '--days') }),
     // issueMaterial and createCa check the size against the supported ones.
-    ...(values.bits === undefined ? {} : { bits: integer(values.bits, '--bits') as RsaBits }),
+    ...(values.bits === undefined ? {} : { bits: wholeNumber(values.bits, '--bits') as RsaBits }),
   };
 }
 

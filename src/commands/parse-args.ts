@@ -13,3 +13,18 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
     throw new WardenError('KW_USAGE', (error as Error).message);
   }
 }
+
+/**
+ * A flag's value as a whole number of at least `min`: decimal digits only (no sign, exponent, hex
+ * or empty value, which Number() would read as a number), within the safe integer range.
+ */
+export function wholeNumber(text: string, flag: string, min = 0): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new WardenError(
+      'KW_USAGE',
+      `${flag} must be a whole number${min > 0 ? ` ≥ ${min}` : ''}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}

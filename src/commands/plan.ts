@@ -16,7 +16,7 @@ import {
   type PlanSummary,
 } from '../policy/plan-reassignment';
 import { LookupTimeout, withTimeout } from '../async/deadline';
-import { parseCommandArgs } from './parse-args';
+import { parseCommandArgs, wholeNumber } from './parse-args';
 
 export const HELP = `usage: kafka-warden plan --bootstrap-server HOST:PORT --brokers N [options]
 
@@ -248,15 +248,4 @@ function describe(summary: PlanSummary, brokers: number, current: Assignment): s
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-function wholeNumber(text: string, flag: string, min: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new WardenError(
-      'KW_USAGE',
-      `${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(text)}`,
-    );
-  }
-  return value;
 }

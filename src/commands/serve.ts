@@ -23,7 +23,7 @@ import { createMetrics, type AdmissionMetrics } from '../server/metrics';
 import { PolicyStore } from '../server/policy-store';
 import { createSelfSigned, writeCaCertificate } from '../server/self-signed';
 import { readPair, watchPair, type CertificatePair } from '../server/serving-certificate';
-import { parseCommandArgs } from './parse-args';
+import { parseCommandArgs, wholeNumber } from './parse-args';
 
 export const HELP = `usage: kafka-warden serve [options]
 
@@ -115,12 +115,12 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const port = integer(values.port ?? process.env.KAFKA_WARDEN_PORT ?? '8443', '--port');
+  const port = wholeNumber(values.port ?? process.env.KAFKA_WARDEN_PORT ?? '8443', '--port');
   if (port > 65535) {
     throw new WardenError('KW_USAGE', `--port must be 0 to 65535, got ${port}`);
   }
   const host = values.host ?? '0.0.0.0';
-  const shutdownDelayMs = integer(values['shutdown-delay'] ?? '5000', '--shutdown-delay');
+  const shutdownDelayMs = wholeNumber(values['shutdown-delay'] ?? '5000', '--shutdown-delay');
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     throw new WardenError('KW_USAGE', '--tls-cert and --tls-key go together');
   }
@@ -389,7 +389,7 @@ export function liveCheckOptions(values: {
   return {
     credentials,
     bootstrapTemplate,
-    configTtlMs: integer(values['kafka-config-ttl'] ?? '30000', '--kafka-config-ttl'),
+    configTtlMs: wholeNumber(values['kafka-config-ttl'] ?? '30000', '--kafka-config-ttl'),
   };
 }
 
@@ -431,16 +431,6 @@ function listenError(error: unknown, host: string, port: number): unknown {
     'KW_SERVE_LISTEN',
     `cannot listen on ${address}: ${LISTEN_FAILURES[code] ?? 'the system refused'} (${code}); choose another --host or --port`,
   );
-}
-
-function integer(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0)
-    throw new WardenError(
-      'KW_USAGE',
-      `${flag} must be a whole number, got ${JSON.stringify(text)}`,
-    );
-  return value;
 }
 
 /**

@@ -18,8 +18,18 @@ export function chartFirstListenerPort(containers: readonly Container[]): number
   return typeof port?.containerPort === 'number' ? port.containerPort : null;
 }
 
+/**
+ * A broker's context from the object either door sees: a StatefulSet (the post-renderer, and the
+ * webhook with `--mutate-statefulsets`) or a Pod (the webhook; a bare Pod in a render).
+ */
+export function brokerContextOf(object: KubeObject): BrokerContext {
+  return object.kind === 'StatefulSet'
+    ? brokerContextForStatefulSet(object)
+    : brokerContextForPod(object);
+}
+
 /** The context of a broker StatefulSet; its replica count is bounded before any per-broker work. */
-export function brokerContextForStatefulSet(statefulSet: KubeObject): BrokerContext {
+function brokerContextForStatefulSet(statefulSet: KubeObject): BrokerContext {
   const name = statefulSet.metadata?.name ?? 'kafka';
   const spec = (isRecord(statefulSet.spec) ? statefulSet.spec : {}) as StatefulSetSpec;
   // Typed as a number, read from a render or a request: anything at all.
@@ -39,7 +49,7 @@ export function brokerContextForStatefulSet(statefulSet: KubeObject): BrokerCont
 }
 
 /** The pod's cluster identity, as the StatefulSet controller leaves it on every pod it creates. */
-export function brokerContextForPod(pod: KubeObject): BrokerContext {
+function brokerContextForPod(pod: KubeObject): BrokerContext {
   const meta = pod.metadata ?? {};
   // Typed, but a webhook client may send anything: a type that does not fit counts as absent.
   const owners: unknown = meta.ownerReferences;

@@ -8,7 +8,8 @@ import { secretNameFor, usesSasl } from './config';
 import { detectWorkload, type WorkloadRole } from './detect';
 import { WardenError } from './errors';
 import {
-  InjectionRecorder,
+  clearStatus,
+  emptyStatus,
   readStatus,
   removeStale,
   writeStatus,
@@ -24,15 +25,8 @@ import {
   type BrokerContext,
   type ListenerPlan,
 } from './listeners';
-import {
-  getEnv,
-  hasEnv,
-  keepPlatformAdditions,
-  setContainerPort,
-  setVolume,
-  setVolumeMount,
-  withoutPlatformTokenMounts,
-} from './pod-edit';
+import { getEnv, hasEnv, keepPlatformAdditions, withoutPlatformTokenMounts } from './pod-edit';
+import { PodEditor } from './pod-editor';
 import {
   brokerSaslEnv,
   CLIENT_JAAS_DIR,
@@ -96,7 +90,7 @@ export function injectPodTemplate(
 
   let result: PodInjectionResult | null = null;
   if (detected?.role === 'kafka' && ctx.broker) {
-    const rec = new InjectionRecorder('kafka', previous);
+    const rec = new PodEditor('kafka', previous);
     const listeners = injectBroker(
       spec,
       detected.container,
@@ -115,7 +109,7 @@ export function injectPodTemplate(
     setRollGate(meta, spec, config.rollGate.enabled);
     result = { role: 'kafka', status: rec.status, listeners };
   } else if (detected?.role === 'zookeeper') {
-    const rec = new InjectionRecorder('zookeeper', previous);
+    const rec = new PodEditor('zookeeper', previous);
     addMetrics(template, detected.container, 'zookeeper', config, rec);
     if (config.probes.enabled) {
       const port = Number(getEnv(detected.container, 'ZOOKEEPER_CLIENT_PORT') ?? 2181);
@@ -123,7 +117,7 @@ export function injectPodTemplate(
     }
     result = { role: 'zookeeper', status: rec.status };
   } else if (!detected && ctx.clusters && config.tls.enabled && !config.tls.keepPlaintext) {
-    const rec = new InjectionRecorder('kafka-client', previous);
+    const rec = new PodEditor('kafka-client', previous);
     if (switchClientsToTls(spec, ctx.clusters, config, rec)) {
       setContentHash(meta, config, rec);
       result = { role: 'kafka-client', status: rec.status };
@@ -132,8 +126,8 @@ export function injectPodTemplate(
   if (!result) {
     if (previous?.role === 'kafka') setRollGate(meta, spec, false);
     if (previous) {
-      removeStale(meta, spec, previous, new InjectionRecorder(previous.role).status);
-      delete meta.annotations?.['kafka-warden.io/status'];
+      removeStale(meta, spec, previous, emptyStatus(previous.role));
+      clearStatus(meta);
     }
     return null;
   }
@@ -146,7 +140,7 @@ export function injectPodTemplate(
  * The roll trigger: a new value in the pod template makes the StatefulSet controller replace one
  * broker at a time (and Deployments their pods). kafka-warden itself never restarts anything.
  */
-function setContentHash(meta: ObjectMeta, config: WardenConfig, rec: InjectionRecorder): void {
+function setContentHash(meta: ObjectMeta, config: WardenConfig, rec: PodEditor): void {
   if (config.tls.enabled && config.tls.contentHash !== null) {
     rec.setAnnotation(meta, CONTENT_HASH_ANNOTATION, config.tls.contentHash);
   }
@@ -158,7 +152,7 @@ function injectBroker(
   ctx: BrokerContext,
   where: string,
   config: WardenConfig,
-  rec: InjectionRecorder,
+  rec: PodEditor,
   previous: InjectionStatus | null,
 ): ListenerPlan {
   const plan = planListeners(ctx, config);
@@ -196,8 +190,7 @@ function injectBroker(
   for (const listener of plan.listeners) {
     if (listener.containerPort === null || listener.name === 'PLAINTEXT') continue;
     const name = portNames[listener.name] ?? listener.name.toLowerCase();
-    setContainerPort(broker, name, listener.containerPort);
-    rec.port(broker.name, name);
+    rec.setContainerPort(broker, name, listener.containerPort);
   }
   if (!plan.listeners.some((l) => l.name === 'PLAINTEXT')) {
     rec.removePorts(broker, (p) => p.containerPort === config.listeners.plaintextPort);
@@ -205,20 +198,18 @@ function injectBroker(
 
   if (config.tls.enabled) {
     for (const [name, value] of brokerTlsEnv(config.tls.clientAuth)) set(name, value);
-    setVolume(spec, {
+    rec.setVolume(spec, {
       name: BROKER_TLS_VOLUME,
       secret: {
         secretName: secretNameFor(config.tls.brokerSecretName, ctx.cluster),
         defaultMode: secretModeFor(spec, [broker]),
       },
     });
-    rec.volume(BROKER_TLS_VOLUME);
-    setVolumeMount(broker, {
+    rec.mountVolume(broker, {
       name: BROKER_TLS_VOLUME,
       mountPath: BROKER_SECRETS_DIR,
       readOnly: true,
     });
-    rec.mount(broker.name, BROKER_TLS_VOLUME);
     const reporter = config.tls.keepPlaintext ? undefined : metricsReporter(broker);
     if (reporter) {
       const value = getEnv(broker, reporter.bootstrapEnv) ?? '';
@@ -235,7 +226,7 @@ function injectBroker(
   if (config.probes.enabled) {
     setReadinessProbe(broker, { tcpSocket: { port: plan.internalPort } }, previous, rec, 30);
   }
-  if (config.storage.fixUnmountedDataDirs) mountUnmountedDataDirs(spec, broker);
+  if (config.storage.fixUnmountedDataDirs) mountUnmountedDataDirs(spec, broker, rec);
   return plan;
 }
 
@@ -248,7 +239,7 @@ function addBrokerSasl(
   broker: Container,
   { cluster, where }: { cluster: string; where: string },
   config: WardenConfig,
-  rec: InjectionRecorder,
+  rec: PodEditor,
 ): void {
   const { mechanism } = config.sasl;
   for (const [name, value] of brokerSaslEnv(mechanism)) rec.setEnv(broker, name, value);
@@ -265,16 +256,14 @@ function addBrokerSasl(
     );
   }
   rec.appendEnvOption(broker, 'KAFKA_OPTS', JAAS_LOGIN_OPTION);
-  setVolume(spec, {
+  rec.setVolume(spec, {
     name: JAAS_VOLUME,
     secret: {
       secretName: secretNameFor(config.sasl.jaasSecretName, cluster),
       defaultMode: secretModeFor(spec, [broker]),
     },
   });
-  rec.volume(JAAS_VOLUME);
-  setVolumeMount(broker, { name: JAAS_VOLUME, mountPath: JAAS_DIR, readOnly: true });
-  rec.mount(broker.name, JAAS_VOLUME);
+  rec.mountVolume(broker, { name: JAAS_VOLUME, mountPath: JAAS_DIR, readOnly: true });
   // No JAAS property for the reporter: it runs in the broker JVM and logs in with KafkaClient.
   const reporter = config.tls.keepPlaintext ? undefined : metricsReporter(broker);
   for (const prefix of reporter?.clientPrefixes ?? []) {
@@ -297,7 +286,7 @@ function metricsReporter(broker: Container): (typeof KAFKA_CLIENT_COMPONENTS)[nu
  * broker writes its logs into the container's own filesystem. Mount each one where KAFKA_LOG_DIRS
  * expects it (`/opt/kafka/data-N/logs` lives on volume `datadir-N`).
  */
-function mountUnmountedDataDirs(spec: PodSpec, broker: Container): void {
+function mountUnmountedDataDirs(spec: PodSpec, broker: Container, rec: PodEditor): void {
   const logDirs = (getEnv(broker, 'KAFKA_LOG_DIRS') ?? '').split(',').filter(Boolean);
   for (const dir of logDirs) {
     const match = /^(\/opt\/kafka\/data-(\d+))\//.exec(dir.trim());
@@ -308,7 +297,7 @@ function mountUnmountedDataDirs(spec: PodSpec, broker: Container): void {
       (m) => m.name === volumeName || m.mountPath === match[1],
     );
     if (volume?.emptyDir !== undefined && !mounted) {
-      setVolumeMount(broker, { name: volumeName, mountPath: match[1] });
+      rec.mountChartVolume(broker, { name: volumeName, mountPath: match[1] });
     }
   }
 }
@@ -317,7 +306,7 @@ function setReadinessProbe(
   container: Container,
   handler: Pick<Probe, 'tcpSocket' | 'exec'>,
   previous: InjectionStatus | null,
-  rec: InjectionRecorder,
+  rec: PodEditor,
   initialDelaySeconds: number,
 ): void {
   const wanted = {
@@ -335,8 +324,7 @@ function setReadinessProbe(
     (previous?.readinessProbes.includes(container.name) ?? false) ||
     JSON.stringify(container.readinessProbe) === JSON.stringify(wanted);
   if (container.readinessProbe && !ours) return;
-  container.readinessProbe = wanted;
-  rec.readinessProbe(container.name);
+  rec.setReadinessProbe(container, wanted);
 }
 
 function addMetrics(
@@ -344,7 +332,7 @@ function addMetrics(
   main: Container,
   role: WorkloadRole,
   config: WardenConfig,
-  rec: InjectionRecorder,
+  rec: PodEditor,
 ): void {
   if (!config.metrics.enabled) return;
   const spec = template.spec as PodSpec;
@@ -361,8 +349,7 @@ function addMetrics(
   // The exporter's configuration travels in the pod itself, written to an emptyDir by an init
   // container running the broker's own image (it has a shell and is already pulled). The webhook
   // can then inject metrics without a ConfigMap that it would have to create as a side effect.
-  setVolume(spec, { name: METRICS_VOLUME, emptyDir: {} });
-  rec.volume(METRICS_VOLUME);
+  rec.setVolume(spec, { name: METRICS_VOLUME, emptyDir: {} });
   const init: Container = {
     name: INIT_CONTAINER,
     image: main.image,
@@ -376,11 +363,9 @@ function addMetrics(
     resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
     volumeMounts: [{ name: METRICS_VOLUME, mountPath: METRICS_DIR }],
   };
-  const inits = (spec.initContainers ??= []);
-  const initIndex = inits.findIndex((c) => c.name === INIT_CONTAINER);
-  if (initIndex === -1) inits.push(keepPlatformAdditions(spec, undefined, init));
-  else inits[initIndex] = keepPlatformAdditions(spec, inits[initIndex], init);
-  rec.initContainer(INIT_CONTAINER);
+  rec.setInitContainer(spec, INIT_CONTAINER, (existing) =>
+    keepPlatformAdditions(spec, existing, init),
+  );
 
   // The chart's sidecar image (solsson/kafka-prometheus-jmx-exporter) is what users already pull;
   // keep its image and resources, replace the configuration it reads.
@@ -409,9 +394,9 @@ function addMetrics(
     withoutPlatformTokenMounts,
   );
 
-  const annotations = ((template.metadata ??= {}).annotations ??= {});
-  annotations['prometheus.io/scrape'] = 'true';
-  annotations['prometheus.io/port'] = String(port);
+  const meta = (template.metadata ??= {});
+  rec.setChartAnnotation(meta, 'prometheus.io/scrape', 'true');
+  rec.setChartAnnotation(meta, 'prometheus.io/port', String(port));
 }
 
 /**
@@ -438,7 +423,7 @@ function switchClientsToTls(
   spec: PodSpec,
   clusters: ClusterLookup,
   config: WardenConfig,
-  rec: InjectionRecorder,
+  rec: PodEditor,
 ): boolean {
   let cluster: string | undefined;
   const mounting: Container[] = [];
@@ -464,34 +449,30 @@ function switchClientsToTls(
           set(name, value);
         }
       }
-      setVolumeMount(container, {
+      rec.mountVolume(container, {
         name: CLIENT_TLS_VOLUME,
         mountPath: CLIENT_SECRETS_DIR,
         readOnly: true,
       });
-      rec.mount(container.name, CLIENT_TLS_VOLUME);
       mounting.push(container);
       if (usesSasl(config)) {
-        setVolumeMount(container, {
+        rec.mountVolume(container, {
           name: CLIENT_JAAS_VOLUME,
           mountPath: CLIENT_JAAS_DIR,
           readOnly: true,
         });
-        rec.mount(container.name, CLIENT_JAAS_VOLUME);
       }
     }
   }
   if (!cluster) return false;
   const defaultMode = secretModeFor(spec, mounting);
-  setVolume(spec, {
+  rec.setVolume(spec, {
     name: CLIENT_TLS_VOLUME,
     secret: { secretName: secretNameFor(config.tls.clientSecretName, cluster), defaultMode },
   });
-  rec.volume(CLIENT_TLS_VOLUME);
   if (usesSasl(config)) {
     const secretName = secretNameFor(config.sasl.clientJaasSecretName, cluster);
-    setVolume(spec, { name: CLIENT_JAAS_VOLUME, secret: { secretName, defaultMode } });
-    rec.volume(CLIENT_JAAS_VOLUME);
+    rec.setVolume(spec, { name: CLIENT_JAAS_VOLUME, secret: { secretName, defaultMode } });
   }
   return true;
 }

@@ -1,7 +1,9 @@
 /**
  * The record of what kafka-warden injected into a pod template, kept in an annotation as Istio's
  * injector keeps `sidecar.istio.io/status`. Re-injection with a changed configuration uses it to
- * remove what the new configuration no longer injects, instead of leaving it behind.
+ * remove what the new configuration no longer injects, instead of leaving it behind. The record
+ * is built by the editor that makes the edits (src/core/pod-editor.ts); this module is its format,
+ * and the format of the smaller record a Kafka Service carries under the same annotation.
  */
 import {
   isRecord,
@@ -9,8 +11,9 @@ import {
   type ContainerPort,
   type ObjectMeta,
   type PodSpec,
+  type ServicePort,
 } from './k8s-types';
-import { getEnv, removeByName, removeEnv, setEnv } from './pod-edit';
+import { removeByName, removeEnv, setEnv } from './pod-edit';
 
 export const STATUS_ANNOTATION = 'kafka-warden.io/status';
 
@@ -46,147 +49,20 @@ export interface InjectionStatus {
   };
 }
 
-export class InjectionRecorder {
-  readonly status: InjectionStatus;
-
-  constructor(
-    role: string,
-    private readonly previous: InjectionStatus | null = null,
-  ) {
-    this.status = {
-      version: 1,
-      role,
-      containers: [],
-      initContainers: [],
-      volumes: [],
-      env: {},
-      mounts: {},
-      readinessProbes: [],
-      ports: {},
-      originals: { env: {}, command: {}, removedPorts: {}, containers: {} },
-    };
-  }
-
-  /** Sets an env var as kafka-warden's, remembering the value it had before kafka-warden owned it. */
-  setEnv(container: Container, name: string, value: string): void {
-    const original =
-      this.previous?.originals?.env[container.name]?.[name] ??
-      (this.previous?.env[container.name]?.includes(name) ? undefined : getEnv(container, name));
-    if (original !== undefined) (this.status.originals.env[container.name] ??= {})[name] = original;
-    setEnv(container, name, value);
-    this.env(container.name, name);
-  }
-
-  /**
-   * Appends `option` to a whitespace-separated options variable (KAFKA_OPTS), keeping what the
-   * container had before kafka-warden owned it. Re-injection starts again from that original, so
-   * the option is never appended twice, and removal restores the original exactly.
-   */
-  appendEnvOption(container: Container, name: string, option: string): void {
-    const original = this.originalEnv(container, name, option);
-    if (original !== undefined) (this.status.originals.env[container.name] ??= {})[name] = original;
-    setEnv(container, name, original?.trim() ? `${original} ${option}` : option);
-    this.env(container.name, name);
-  }
-
-  /**
-   * The value an env var had before kafka-warden owned it. Without a record (a first injection, or
-   * an annotation someone removed) that is the current value, less `option` if it already holds it.
-   */
-  originalEnv(container: Container, name: string, option?: string): string | undefined {
-    if (this.previous?.env[container.name]?.includes(name)) {
-      return this.previous.originals?.env[container.name]?.[name];
-    }
-    const current = getEnv(container, name);
-    if (current === undefined || option === undefined) return current;
-    const tokens = current.split(/\s+/).filter(Boolean);
-    if (!tokens.includes(option)) return current;
-    const rest = tokens.filter((t) => t !== option);
-    return rest.length > 0 ? rest.join(' ') : undefined;
-  }
-
-  /** Sets a pod template annotation as kafka-warden's, remembering a value it overwrote. */
-  setAnnotation(meta: ObjectMeta, name: string, value: string): void {
-    const original =
-      this.previous?.originals?.annotations?.[name] ??
-      (this.previous?.annotations?.includes(name) ? undefined : meta.annotations?.[name]);
-    if (original !== undefined) (this.status.originals.annotations ??= {})[name] = original;
-    (meta.annotations ??= {})[name] = value;
-    addUnique((this.status.annotations ??= []), name);
-  }
-
-  /**
-   * Puts a container in place of one with the same name, remembering the one it replaced (as
-   * `recordable` gives it: what is worth restoring).
-   */
-  replaceContainer(
-    list: Container[],
-    container: Container,
-    recordable: (original: Container) => Container = (original) => original,
-  ): void {
-    const index = list.findIndex((c) => c.name === container.name);
-    const replaced = list[index];
-    const original =
-      this.previous?.originals?.containers?.[container.name] ??
-      (replaced && !this.previous?.containers.includes(container.name)
-        ? recordable(replaced)
-        : undefined);
-    if (original) this.status.originals.containers[container.name] = original;
-    if (index === -1) list.push(container);
-    else list[index] = container;
-    this.container(container.name);
-  }
-
-  port(container: string, name: string): void {
-    addUnique((this.status.ports[container] ??= []), name);
-  }
-
-  /** Removes container ports, remembering them so a later configuration can restore them. */
-  removePorts(container: Container, remove: (port: ContainerPort) => boolean): void {
-    const carried = this.previous?.originals?.removedPorts?.[container.name] ?? [];
-    const removed = [
-      ...carried,
-      ...(container.ports ?? []).flatMap((port, at) => (remove(port) ? [{ at, port }] : [])),
-    ];
-    if (removed.length > 0) this.status.originals.removedPorts[container.name] = removed;
-    if (container.ports) container.ports = container.ports.filter((p) => !remove(p));
-  }
-
-  /** True when the previous injection set this env var. */
-  ownedBefore(container: string, name: string): boolean {
-    return this.previous?.env[container]?.includes(name) ?? false;
-  }
-
-  setCommand(container: Container, command: string[]): void {
-    const original =
-      this.previous?.originals?.command[container.name] ??
-      (this.previous ? undefined : container.command);
-    if (original !== undefined) this.status.originals.command[container.name] = [...original];
-    container.command = command;
-  }
-
-  container(name: string): void {
-    addUnique(this.status.containers, name);
-  }
-  initContainer(name: string): void {
-    addUnique(this.status.initContainers, name);
-  }
-  volume(name: string): void {
-    addUnique(this.status.volumes, name);
-  }
-  env(container: string, name: string): void {
-    addUnique((this.status.env[container] ??= []), name);
-  }
-  mount(container: string, volume: string): void {
-    addUnique((this.status.mounts[container] ??= []), volume);
-  }
-  readinessProbe(container: string): void {
-    addUnique(this.status.readinessProbes, container);
-  }
-}
-
-function addUnique(list: string[], name: string): void {
-  if (!list.includes(name)) list.push(name);
+/** A record of nothing injected yet, for `role`. */
+export function emptyStatus(role: string): InjectionStatus {
+  return {
+    version: 1,
+    role,
+    containers: [],
+    initContainers: [],
+    volumes: [],
+    env: {},
+    mounts: {},
+    readinessProbes: [],
+    ports: {},
+    originals: { env: {}, command: {}, removedPorts: {}, containers: {} },
+  };
 }
 
 export function readStatus(meta: ObjectMeta | undefined): InjectionStatus | null {
@@ -311,4 +187,59 @@ export function removeStale(
 
 export function writeStatus(meta: ObjectMeta, status: InjectionStatus): void {
   (meta.annotations ??= {})[STATUS_ANNOTATION] = JSON.stringify(status);
+}
+
+/** Removes a pod template's record (nothing is injected any more). */
+export function clearStatus(meta: ObjectMeta): void {
+  delete meta.annotations?.[STATUS_ANNOTATION];
+}
+
+/**
+ * The record on a Kafka Service, under the same annotation: a Service carries no containers, so
+ * its record holds only the ports kafka-warden added (by name) and removed (with their position),
+ * and whether it set `publishNotReadyAddresses` on a governing Service,
+ * for a later configuration to undo first. Read and written only here, beside the pod's record.
+ */
+export interface ServiceStatus {
+  addedPorts: string[];
+  removedPorts: { at: number; port: ServicePort }[];
+  /** kafka-warden set `publishNotReadyAddresses: true` (it was absent or false). */
+  publishedNotReady?: boolean;
+}
+
+/** The record on a Service; one that is not JSON, or of another shape (hand-edited), is none. */
+export function readServiceStatus(meta: ObjectMeta | undefined): ServiceStatus {
+  const raw = meta?.annotations?.[STATUS_ANNOTATION];
+  const none: ServiceStatus = { addedPorts: [], removedPorts: [] };
+  let parsed: unknown;
+  try {
+    parsed = raw ? JSON.parse(raw) : {};
+  } catch {
+    return none;
+  }
+  if (!isRecord(parsed)) return none;
+  const addedPorts = listOf(parsed.addedPorts ?? [], (n): n is string => typeof n === 'string');
+  const removedPorts = listOf(
+    parsed.removedPorts ?? [],
+    (r): r is ServiceStatus['removedPorts'][number] =>
+      isRecord(r) && Number.isInteger(r.at) && isRecord(r.port),
+  );
+  if (!addedPorts || !removedPorts) return none;
+  return parsed.publishedNotReady === true
+    ? { addedPorts, removedPorts, publishedNotReady: true }
+    : { addedPorts, removedPorts };
+}
+
+/** Writes a Service's record, or removes it (and an annotation map it leaves empty) when empty. */
+export function writeServiceStatus(meta: ObjectMeta, status: ServiceStatus): void {
+  if (status.addedPorts.length > 0 || status.removedPorts.length > 0 || status.publishedNotReady) {
+    (meta.annotations ??= {})[STATUS_ANNOTATION] = JSON.stringify(status);
+  } else if (meta.annotations?.[STATUS_ANNOTATION]) {
+    delete meta.annotations[STATUS_ANNOTATION];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
+}
+
+function listOf<T>(value: unknown, item: (v: unknown) => v is T): T[] | undefined {
+  return Array.isArray(value) && (value as unknown[]).every(item) ? (value as T[]) : undefined;
 }

@@ -126,6 +126,18 @@ export interface ServiceSpec {
   [key: string]: unknown;
 }
 
+/** The kinds whose `spec.template` is a pod template (a Pod is its own). */
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set([
+  'StatefulSet',
+  'Deployment',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+]);
+
+/** The label the StatefulSet controller gives each pod: its own name (a per-broker selector). */
+export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

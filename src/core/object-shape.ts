@@ -9,7 +9,7 @@
  * uses is checked, the rest of an object is the API server's to judge.
  */
 import { WardenError } from './errors';
-import { isRecord, type KubeObject } from './k8s-types';
+import { isRecord, WORKLOAD_KINDS, type KubeObject } from './k8s-types';
 import { quoteInput } from './limits';
 
 type Shape =
@@ -67,7 +67,7 @@ const SELECTOR = fields({ matchLabels: STRINGS, matchExpressions: list('mapping'
 const SHAPES: Record<string, Shape> = {
   Pod: POD_TEMPLATE,
   ...Object.fromEntries(
-    ['StatefulSet', 'Deployment', 'DaemonSet', 'ReplicaSet', 'Job'].map((kind) => [
+    [...WORKLOAD_KINDS].map((kind) => [
       kind,
       fields({
         metadata: METADATA,

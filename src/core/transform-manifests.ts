@@ -5,29 +5,26 @@
  * policy/v1beta1 PodDisruptionBudget. Pure: objects in, objects out.
  */
 import type { WardenConfig } from './config';
-import { brokerContextForPod, brokerContextForStatefulSet } from './broker-context';
+import { brokerContextOf } from './broker-context';
 import { detectWorkload, labelsMatch } from './detect';
 import { WardenError } from './errors';
 import { injectPodTemplate, type PodInjectionContext } from './inject-pod';
-import { STATUS_ANNOTATION } from './injection-status';
+import { readServiceStatus, writeServiceStatus, type ServiceStatus } from './injection-status';
 import { podNotices, type Notice } from './notices';
 import type {
   KubeObject,
   LabelSelector,
   PodTemplate,
-  ServicePort,
   ServiceSpec,
   StatefulSetSpec,
 } from './k8s-types';
-import { isRecord } from './k8s-types';
+import { isRecord, POD_NAME_LABEL, WORKLOAD_KINDS } from './k8s-types';
 import type { BrokerContext } from './listeners';
 import { planListeners } from './listeners';
 import { checkObjectShape } from './object-shape';
 
 export const HELM4_FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
 export const GENERATED_LABEL = 'kafka-warden.io/generated';
-const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
-const WORKLOAD_KINDS = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'ReplicaSet', 'Job']);
 
 export interface AddedObject {
   object: KubeObject;
@@ -49,8 +46,6 @@ interface KafkaCluster {
   spec: StatefulSetSpec;
   context: BrokerContext;
 }
-
-export { brokerContextForPod };
 
 export function isHelmHook(object: KubeObject): boolean {
   return object.metadata?.annotations?.['helm.sh/hook'] !== undefined;
@@ -108,7 +103,7 @@ export function transformManifests(
     const ctx: PodInjectionContext = { where, clusters: lookup };
     const cluster = clusters.find((c) => c.index === index);
     if (cluster) ctx.broker = cluster.context;
-    else if (object.kind === 'Pod') ctx.broker = brokerContextForPod(object);
+    else if (object.kind === 'Pod') ctx.broker = brokerContextOf(object);
     notices.push(...podNotices(template, ctx, config));
     injectPodTemplate(template, ctx, config);
   });
@@ -136,7 +131,7 @@ function findKafkaClusters(
       index,
       statefulSet: object,
       spec,
-      context: brokerContextForStatefulSet(object),
+      context: brokerContextOf(object),
     });
   });
   return clusters;
@@ -207,12 +202,6 @@ function governingServices(
   return found;
 }
 
-interface ServiceStatus {
-  addedPorts: string[];
-  removedPorts: { at: number; port: ServicePort }[];
-  /** kafka-warden set `publishNotReadyAddresses: true` (it was absent or false). */
-  publishedNotReady?: boolean;
-}
 
 /**
  * Kafka Services get the TLS port, and lose the PLAINTEXT port when PLAINTEXT is dropped; governing
@@ -228,7 +217,7 @@ function reconcileServicePorts(
   const spec = service.spec as ServiceSpec | undefined;
   if (!spec) return;
   const meta = (service.metadata ??= {});
-  const previous = parseServiceStatus(meta.annotations?.[STATUS_ANNOTATION]);
+  const previous = readServiceStatus(meta);
   let ports = (spec.ports ?? []).filter((p) => !previous.addedPorts.includes(p.name ?? ''));
   for (const { at, port } of previous.removedPorts) {
     if (!ports.some((p) => p.port === port.port)) ports.splice(at, 0, port);
@@ -252,38 +241,7 @@ function reconcileServicePorts(
     }
   }
   spec.ports = ports;
-  if (status.addedPorts.length > 0 || status.removedPorts.length > 0 || status.publishedNotReady) {
-    (meta.annotations ??= {})[STATUS_ANNOTATION] = JSON.stringify(status);
-  } else if (meta.annotations?.[STATUS_ANNOTATION]) {
-    delete meta.annotations[STATUS_ANNOTATION];
-    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
-  }
-}
-
-/** The record on a Service; one that is not JSON, or of another shape (hand-edited), is none. */
-function parseServiceStatus(raw: string | undefined): ServiceStatus {
-  const none: ServiceStatus = { addedPorts: [], removedPorts: [] };
-  let parsed: unknown;
-  try {
-    parsed = raw ? JSON.parse(raw) : {};
-  } catch {
-    return none;
-  }
-  if (!isRecord(parsed)) return none;
-  const addedPorts = listOf(parsed.addedPorts ?? [], (n): n is string => typeof n === 'string');
-  const removedPorts = listOf(
-    parsed.removedPorts ?? [],
-    (r): r is ServiceStatus['removedPorts'][number] =>
-      isRecord(r) && Number.isInteger(r.at) && isRecord(r.port),
-  );
-  if (!addedPorts || !removedPorts) return none;
-  return parsed.publishedNotReady === true
-    ? { addedPorts, removedPorts, publishedNotReady: true }
-    : { addedPorts, removedPorts };
-}
-
-function listOf<T>(value: unknown, item: (v: unknown) => v is T): T[] | undefined {
-  return Array.isArray(value) && (value as unknown[]).every(item) ? (value as T[]) : undefined;
+  writeServiceStatus(meta, status);
 }
 
 function clusterResources(

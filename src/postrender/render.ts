@@ -10,23 +10,13 @@
  */
 import type { WardenConfig } from '../core/config';
 import { WardenError } from '../core/errors';
-import { STATUS_ANNOTATION } from '../core/injection-status';
 import type { KubeObject } from '../core/k8s-types';
-import { REST_PROXY_ZOOKEEPER_ENV, type Notice } from '../core/notices';
-import { KAFKA_CLIENT_COMPONENTS } from '../core/tls-wiring';
-import { isHelmHook, transformManifests } from '../core/transform-manifests';
+import type { Notice } from '../core/notices';
+import { transformManifests } from '../core/transform-manifests';
 import { isBlankDocument, splitDocuments } from '../manifests/split-documents';
 import { describeDocument, loadDocument } from '../manifests/load-document';
 import { dumpYaml11 } from '../manifests/yaml11';
-
-const WORKLOAD_KINDS = new Set([
-  'StatefulSet',
-  'Deployment',
-  'DaemonSet',
-  'ReplicaSet',
-  'Job',
-  'Pod',
-]);
+import { documentFilter, type DocumentFilter } from './prefilter';
 
 export interface RenderResult {
   output: string;
@@ -40,9 +30,16 @@ export function renderManifests(input: string, config: WardenConfig): string {
   return renderRelease(input, config).output;
 }
 
-export function renderRelease(input: string, config: WardenConfig): RenderResult {
+/**
+ * `filter` picks the documents that go through the transformation: every one is the plain path
+ * (src/postrender/prefilter.ts), the default a fast path equal to it in output.
+ */
+export function renderRelease(
+  input: string,
+  config: WardenConfig,
+  filter: DocumentFilter = documentFilter(config),
+): RenderResult {
   const raw = splitDocuments(input);
-  const patterns = relevantPatterns(config);
   const objects: (KubeObject | undefined)[] = [];
   /** Every parsed object, for the policy (ConfigMaps may hold reassignment plans). */
   const parsed: KubeObject[] = [];
@@ -58,7 +55,7 @@ export function renderRelease(input: string, config: WardenConfig): RenderResult
     documentCount++;
     const object = loadDocument(document, describeDocument(document, index));
     parsed.push(object);
-    if (!mayMatter(object, document.text, patterns)) {
+    if (!filter(object, document.text)) {
       objects.push(undefined);
       return;
     }
@@ -111,45 +108,4 @@ function leadingComments(text: string): string {
     lines.push(line);
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
-/**
- * A cheap pre-filter: a document is parsed for editing only when its kind can be transformed and
- * its text shows a line detection looks for (a label, a container name, an image, or a bootstrap
- * variable when PLAINTEXT is dropped). It may let through documents that turn out not to matter,
- * never the other way round for YAML written in block style, which is what Helm emits.
- */
-function mayMatter(object: KubeObject, text: string, patterns: RegExp[]): boolean {
-  if (isHelmHook(object)) return false;
-  if (object.kind === 'PodDisruptionBudget') return true;
-  if (object.kind !== 'Service' && !WORKLOAD_KINDS.has(object.kind ?? '')) return false;
-  return patterns.some((pattern) => pattern.test(text));
-}
-
-function relevantPatterns(config: WardenConfig): RegExp[] {
-  const quoted = (value: string) => `["']?${escapeRegExp(value)}["']?`;
-  // Whatever kafka-warden injected before must be revisited, to update or undo it.
-  const patterns: RegExp[] = [new RegExp(escapeRegExp(STATUS_ANNOTATION))];
-  for (const matcher of [config.detection.kafka, config.detection.zookeeper]) {
-    for (const [key, value] of Object.entries(matcher.labels)) {
-      patterns.push(new RegExp(`${quoted(key)}\\s*:\\s*${quoted(value)}\\s*(?:#.*)?$`, 'm'));
-    }
-    for (const name of matcher.containerNames) {
-      patterns.push(new RegExp(`name\\s*:\\s*${quoted(name)}\\s*(?:#.*)?$`, 'm'));
-    }
-    for (const image of matcher.images) {
-      patterns.push(new RegExp(`${escapeRegExp(image)}(?:[:@"'\\s]|$)`, 'm'));
-    }
-  }
-  if (config.tls.enabled && !config.tls.keepPlaintext) {
-    for (const component of KAFKA_CLIENT_COMPONENTS)
-      patterns.push(new RegExp(escapeRegExp(component.bootstrapEnv)));
-    // Read only to say that it cannot be switched (a notice), never changed.
-    patterns.push(new RegExp(escapeRegExp(REST_PROXY_ZOOKEEPER_ENV)));
-  }
-  return patterns;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

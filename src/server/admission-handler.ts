@@ -12,10 +12,10 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { constants as http2Constants } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { answerBytes, type AnswerBytes } from '../admission/answer-bytes';
 import {
   parseReview,
   ReviewError,
-  serialiseResponse,
   type AdmissionOutcome,
   type AdmissionRequest,
 } from '../admission/review';
@@ -268,9 +268,10 @@ function admit(
     return;
   }
   const answer = (outcome: Decision) => {
-    let payload: ReturnType<typeof serialiseResponse>;
+    let payload: AnswerBytes;
     try {
-      payload = serialiseResponse(request, outcome);
+      // JSON.stringify(buildResponse(request, outcome)), as bytes written faster (answer-bytes.ts).
+      payload = answerBytes(request, outcome);
     } catch (error) {
       fail(error);
       return;

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WardenError } from '../core/errors';
+import { isRecord } from '../core/k8s-types';
 import { CONTENT_HASH_ANNOTATION } from '../core/tls-wiring';
 import type { MaterialKind } from './certificates';
 
@@ -112,10 +113,6 @@ export function toSecret(
     },
     files,
   );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { applyPatch, type Operation } from 'fast-json-patch';
 import request from 'supertest';
 import { parseAllDocuments } from 'yaml';
-import { brokerContextForStatefulSet } from '../../src/core/broker-context';
+import { brokerContextOf } from '../../src/core/broker-context';
 import { resolveConfig } from '../../src/core/config';
 import { detectWorkload } from '../../src/core/detect';
 import { transformManifests } from '../../src/core/transform-manifests';
@@ -104,7 +104,7 @@ describe.each(cases.map((c) => [c.name, c] as const))(
       const template = templateOf(o);
       const detected = detectWorkload(template?.metadata, template?.spec, config);
       if (o.kind !== 'StatefulSet' || detected?.role !== 'kafka') return null;
-      return webhookBrokerRefusal(brokerContextForStatefulSet(o), config);
+      return webhookBrokerRefusal(brokerContextOf(o), config);
     };
 
     test.each(inputs.map((o) => [`${o.kind} ${o.metadata?.name ?? ''}`, o] as const))(

@@ -4,7 +4,8 @@ import { applyPatch, type Operation } from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { mutate } from '../../../src/admission/mutate';
 import { MUTATION_CACHE_LIMITS, MutationCache } from '../../../src/admission/mutation-cache';
-import { parseReview, serialiseResponse } from '../../../src/admission/review';
+import { answerBytes } from '../../../src/admission/answer-bytes';
+import { parseReview } from '../../../src/admission/review';
 import { resolveConfig } from '../../../src/core/config';
 import type { KubeObject } from '../../../src/core/k8s-types';
 import { sharedDir } from '../../support/paths';
@@ -30,7 +31,7 @@ function patchedCopy(pod: KubeObject, patch: readonly unknown[] | undefined): Ku
 
 /** The patch as it goes over the wire: decoded from the serialised AdmissionReview answer. */
 function patchSent(result: ReturnType<MutationCache['mutate']>): unknown {
-  const text = serialiseResponse({ apiVersion: 'admission.k8s.io/v1', uid: 'u' }, result).text;
+  const text = answerBytes({ apiVersion: 'admission.k8s.io/v1', uid: 'u' }, result).text;
   const { response } = JSON.parse(text) as { response: { patch: string } };
   return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
 }

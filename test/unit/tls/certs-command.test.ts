@@ -192,7 +192,7 @@ describe('issue', () => {
       '--days that is not a number',
       ['--ca-dir', 'D', '--kind', 'client', '--name', 'c', '--days', '1y', '--out-dir', 'O'],
       'KW_USAGE',
-      /--days takes a whole number/,
+      /--days must be a whole number/,
     ],
     [
       'no CA',

@@ -3,6 +3,7 @@
  * roll, the patch, what the controller will and will not do with it, and the backoff after a
  * refusal. broker-roll.test.ts runs the roll against an in-memory API.
  */
+import { emptyStatus, STATUS_ANNOTATION } from '../../../../src/core/injection-status';
 import {
   nextRollStep,
   pendingRoll,
@@ -95,22 +96,10 @@ describe('pure decisions', () => {
       .template.metadata;
     // A whole record, as kafka-warden writes it: a partial one is read as none.
     const status = (annotations: string[]) =>
-      JSON.stringify({
-        version: 1,
-        role: 'kafka',
-        containers: [],
-        initContainers: [],
-        volumes: [],
-        env: {},
-        mounts: {},
-        readinessProbes: [],
-        ports: {},
-        annotations,
-        originals: { env: {}, command: {}, removedPorts: {}, containers: {} },
-      });
-    meta.annotations = { ...meta.annotations, 'kafka-warden.io/status': status([HASH]) };
+      JSON.stringify({ ...emptyStatus('kafka'), annotations });
+    meta.annotations = { ...meta.annotations, [STATUS_ANNOTATION]: status([HASH]) };
     expect(planRoll(sts, 'h').writtenByRelease).toBe(true);
-    meta.annotations['kafka-warden.io/status'] = status([]);
+    meta.annotations[STATUS_ANNOTATION] = status([]);
     expect(planRoll(sts, 'h').writtenByRelease).toBe(false);
   });
 
