@@ -202,7 +202,6 @@ function governingServices(
   return found;
 }
 
-
 /**
  * Kafka Services get the TLS port, and lose the PLAINTEXT port when PLAINTEXT is dropped; governing
  * Services (`headless`) publish not-ready addresses while probes are on. What was added, removed or
