@@ -547,10 +547,13 @@ async function main(): Promise<void> {
           s.injectedHooked,
         ),
       );
+      // Over what the floor added: meaningless when the floor added nothing measurable (noise).
       const ratio = (base: Stats, floor: Stats, hooked: Stats) =>
-        ((hooked.p50 - base.p50) / (floor.p50 - base.p50)).toFixed(2);
+        floor.p50 > base.p50
+          ? `${((hooked.p50 - base.p50) / (floor.p50 - base.p50)).toFixed(2)}x`
+          : 'n/a (the floor added nothing measurable)';
       console.log(
-        `kafka-warden's added median over the bare webhook's: stock Kafka pods ${ratio(s.stock, s.stockBare, s.stockHooked)}x; post-rendered Kafka pods ${ratio(s.injected, s.injectedBare, s.injectedHooked)}x; post-rendered median against the floor's ${(s.injectedHooked.p50 / s.injectedBare.p50).toFixed(2)}x`,
+        `kafka-warden's added median over the bare webhook's: stock Kafka pods ${ratio(s.stock, s.stockBare, s.stockHooked)}; post-rendered Kafka pods ${ratio(s.injected, s.injectedBare, s.injectedHooked)}; post-rendered median against the floor's ${(s.injectedHooked.p50 / s.injectedBare.p50).toFixed(2)}x`,
       );
       console.log(
         `calls that reached serve for ordinary pods: ${ordinaryCalls.ordinaryChart} of ${s.ordinaryChart.count} with the chart's webhooks, ${ordinaryCalls.ordinaryNoConditions} of ${s.ordinaryNoConditions.count} with matchConditions: false`,
