@@ -2,9 +2,11 @@
 // bare https echo server (the ceiling), kafka-warden's POST /mutate with cp-kafka broker Pods, and
 // POST /validate with a broker StatefulSet UPDATE. Beside them, floors (bench/floor-server.mjs):
 // the echo plus what serve must do per request besides deciding (its log line, its metrics, and
-// for /mutate an answer carrying kafka-warden's patch), which no decision can beat. Every target runs once per round, each right
-// after its ceiling, and the rounds repeat: the machine's drift (the ceiling alone moved by 40%
-// between runs) falls on target and ceiling alike, and each share is the median of its rounds.
+// for /mutate an answer carrying kafka-warden's patch for the same body), which no decision can
+// beat; each kafka-warden row reports its share of the ceiling and of its floor. Every target runs
+// once per round, each right after its ceiling (and floor), and the rounds repeat: the machine's
+// drift (the ceiling alone moved by 40% between runs) falls on target and ceiling alike, and each
+// share is the median of its rounds.
 // Servers run as child processes, autocannon in this one. Run: `npm run bench:admission`
 // (BENCH_SECONDS=N per target and round, default 5; BENCH_ROUNDS=N, default 3). Results are
 // recorded by hand in bench/README.md next to this command.
@@ -254,54 +256,81 @@ const mutateFloor = await start(path.join(root, 'bench', 'floor-server.mjs'), [
 const validateFloor = await start(path.join(root, 'bench', 'floor-server.mjs'), serverCertificate);
 
 const statefulSetPods = podsOfOneStatefulSet();
+// The floor for the pods of one StatefulSet answers with kafka-warden's patch for the first of them
+// (its token volume's name included): the answer as large as each of theirs.
+const statefulSetPatchFile = path.join(tmp, 'floor-patch-statefulset.b64');
+writeFileSync(
+  statefulSetPatchFile,
+  (await ask(warden.port, '/mutate', statefulSetPods[0])).response.patch,
+);
+const statefulSetFloor = await start(path.join(root, 'bench', 'floor-server.mjs'), [
+  ...serverCertificate,
+  statefulSetPatchFile,
+]);
 const stsReview = review('StatefulSet', 'UPDATE', updated, sts);
 // The ceiling is measured with the very body each kafka-warden endpoint gets: JSON parsing of the
 // 3 KB Pod review or the 6.4 KB StatefulSet UPDATE review is part of both.
+// [label, run, index of its ceiling (null: it is one), index of its floor (null: none)]
 const targets = [
   [
     'bare https echo, Pod review body (ceiling)',
     () => cannon(`https://127.0.0.1:${bare.port}/`, podReview),
     null,
+    null,
   ],
   [
-    'floor: echo + log line + metrics + the same 10 KB patch, no decision',
+    'floor: echo + log line + metrics + the same patch, no decision',
     () => cannon(`https://127.0.0.1:${mutateFloor.port}/`, podReview),
     0,
+    null,
   ],
   [
     'POST /mutate, the same pod every time (cache hits)',
     () => cannon(`https://127.0.0.1:${warden.port}/mutate`, podReview),
     0,
+    1,
   ],
   [
     'POST /mutate, every pod different (cache misses)',
     () => cannonDistinctPods(`https://127.0.0.1:${warden.port}/mutate`),
     0,
+    1,
   ],
   [
     'bare https echo, bodies of the next row (ceiling)',
     () => cannonBodies(`https://127.0.0.1:${bare.port}/`, statefulSetPods),
+    null,
+    null,
+  ],
+  [
+    'floor: echo + log line + metrics + the same patch, bodies of the next row',
+    () => cannonBodies(`https://127.0.0.1:${statefulSetFloor.port}/`, statefulSetPods),
+    4,
     null,
   ],
   [
     'POST /mutate, pods of one StatefulSet, each with its own name and token volume (cache hits)',
     () => cannonBodies(`https://127.0.0.1:${warden.port}/mutate`, statefulSetPods),
     4,
+    5,
   ],
   [
     'bare https echo, StatefulSet UPDATE body (ceiling)',
     () => cannon(`https://127.0.0.1:${bare.port}/`, stsReview),
     null,
+    null,
   ],
   [
     'floor: echo + log line + metrics, no decision',
     () => cannon(`https://127.0.0.1:${validateFloor.port}/`, stsReview),
-    6,
+    7,
+    null,
   ],
   [
     'POST /validate, broker StatefulSet UPDATE',
     () => cannon(`https://127.0.0.1:${warden.port}/validate`, stsReview),
-    6,
+    7,
+    8,
   ],
 ];
 /** results[target][round]: autocannon's result. */
@@ -309,23 +338,29 @@ const results = targets.map(() => []);
 for (let round = 0; round < rounds; round++) {
   for (const [i, [, run]] of targets.entries()) results[i].push(await run());
 }
-for (const server of [bare, warden, mutateFloor, validateFloor]) server.child.kill('SIGTERM');
+for (const server of [bare, warden, mutateFloor, statefulSetFloor, validateFloor])
+  server.child.kill('SIGTERM');
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(
   `autocannon, 20 connections, keep-alive, ${seconds} s per target and round, ${rounds} rounds; node ${process.version}; NODE_EXTRA_CA_CERTS unset`,
 );
 console.log(
-  '| target | req/s (median of rounds) | share of its ceiling (median of rounds) | p50 latency | p99 latency (worst round) | errors / non-2xx |',
+  `patch bytes (base64) of the floors' answers: ${readFileSync(patchFile, 'utf8').trim().length} (the same pod), ${readFileSync(statefulSetPatchFile, 'utf8').trim().length} (a StatefulSet's pod)`,
 );
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [i, [label, , ceilingIndex]] of targets.entries()) {
+console.log(
+  '| target | req/s (median of rounds) | share of its ceiling (median of rounds) | share of its floor (median of rounds) | p50 latency | p99 latency (worst round) | errors / non-2xx |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+/** The median over rounds of this target's req/s over another's in the same round. */
+const shareOf = (runs, otherIndex) =>
+  otherIndex === null
+    ? '—'
+    : `${(median(runs.map((r, round) => r.requests.average / results[otherIndex][round].requests.average)) * 100).toFixed(0)}%`;
+for (const [i, [label, , ceilingIndex, floorIndex]] of targets.entries()) {
   const runs = results[i];
-  const share =
-    ceilingIndex === null
-      ? '100%'
-      : `${(median(runs.map((r, round) => r.requests.average / results[ceilingIndex][round].requests.average)) * 100).toFixed(0)}%`;
+  const ceilingShare = ceilingIndex === null ? '100%' : shareOf(runs, ceilingIndex);
   console.log(
-    `| ${label} | ${median(runs.map((r) => r.requests.average)).toFixed(0)} | ${share} | ${median(runs.map((r) => r.latency.p50))} ms | ${Math.max(...runs.map((r) => r.latency.p99))} ms | ${runs.reduce((n, r) => n + r.errors, 0)} / ${runs.reduce((n, r) => n + r.non2xx, 0)} |`,
+    `| ${label} | ${median(runs.map((r) => r.requests.average)).toFixed(0)} | ${ceilingShare} | ${shareOf(runs, floorIndex)} | ${median(runs.map((r) => r.latency.p50))} ms | ${Math.max(...runs.map((r) => r.latency.p99))} ms | ${runs.reduce((n, r) => n + r.errors, 0)} / ${runs.reduce((n, r) => n + r.non2xx, 0)} |`,
   );
 }

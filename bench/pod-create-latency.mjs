@@ -1,5 +1,6 @@
-// Pod CREATE latency through a real API server with and without kafka-warden's webhooks (see
-// bench/pod-create-latency.ts). Needs scripts/install-control-plane.sh and the built bundle.
+// Pod CREATE latency through a real API server: ordinary and Kafka pods, without and with the
+// webhook configurations kafka-warden's chart installs (see bench/pod-create-latency.ts). Needs
+// scripts/install-control-plane.sh and the built bundle.
 // Run: npm run bench:pod-create (BENCH_PODS_PER_CREATOR=N, default 5). Results: bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';

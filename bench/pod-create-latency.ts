@@ -1,18 +1,22 @@
 /**
- * Pod CREATE latency through a real API server (test/support/control-plane.ts), without and then
- * with kafka-warden's webhooks registered (serve from the built bundle, by URL, as in the cluster
- * tier): 100 concurrent creators, a bounded number of cp-kafka broker Pods each, over keep-alive
- * HTTPS with the admin certificate. The same webhook configurations pointed at a bare server that
- * answers `allowed: true` and nothing else (bench/bare-echo-server.mjs, HTTP/2) give the floor: what
- * any webhook costs here. Built and run by bench/pod-create-latency.mjs.
+ * Pod CREATE latency through a real API server (test/support/control-plane.ts), without and with
+ * kafka-warden's webhook configurations registered exactly as the chart installs them (`helm
+ * template` of charts/kafka-warden, pointed by URL at serve from the built bundle): 100 concurrent
+ * creators, a bounded number of Pods each, over keep-alive HTTPS with the admin certificate. Three
+ * kinds of Pods: ordinary ones (a Deployment's web pods and a Job's pods, which kafka-warden must
+ * never see), cp-kafka broker Pods of the stock chart, and post-rendered ones. The same
+ * configurations pointed at a bare server that answers `allowed: true` and nothing else
+ * (bench/bare-echo-server.mjs, HTTP/2) give the floor: what any webhook costs here. Built and run by
+ * bench/pod-create-latency.mjs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../test/support/control-plane';
-import { createNamespace, deleteWebhooks, registerWebhooks } from '../test/support/cluster-kube';
+import { createNamespace, deleteWebhooks, WEBHOOK_NAME } from '../test/support/cluster-kube';
+import { helmBinary } from '../test/support/helm';
 import { apiRequest } from '../test/support/control-plane';
 import { startClusterServe } from '../test/support/cluster-serve';
 import { sharedDir } from '../test/support/paths';
@@ -130,23 +134,120 @@ async function createOwner(cp: ControlPlane): Promise<OwnerReference> {
   return { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'my-cp-cp-kafka', uid };
 }
 
+/** The owners of the ordinary pods: a Deployment's ReplicaSet and a Job (see createOwner). */
+async function createOrdinaryOwners(
+  cp: ControlPlane,
+): Promise<{ replicaSet: OwnerReference; job: OwnerReference }> {
+  // Selectors these pods do not match, no replicas, a suspended Job: neither controller adopts,
+  // creates or deletes pods; the garbage collector sees live owners.
+  const idle = { metadata: { labels: { app: 'pod-create-bench-owner' } } };
+  const container = { name: 'idle', image: 'registry.k8s.io/pause:3.10' };
+  const replicaSet = await apiRequest(
+    cp,
+    'POST',
+    `/apis/apps/v1/namespaces/${NAMESPACE}/replicasets`,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'web-7d9f8c6b5' },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: idle.metadata.labels },
+        template: { ...idle, spec: { containers: [container] } },
+      },
+    },
+  );
+  const job = await apiRequest(cp, 'POST', `/apis/batch/v1/namespaces/${NAMESPACE}/jobs`, {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'report-29123456' },
+    spec: {
+      suspend: true,
+      manualSelector: true,
+      selector: { matchLabels: idle.metadata.labels },
+      template: { ...idle, spec: { restartPolicy: 'Never', containers: [container] } },
+    },
+  });
+  if (replicaSet.status !== 201 || job.status !== 201)
+    throw new Error(`creating the owners: HTTP ${replicaSet.status}, ${job.status}`);
+  const ref = (apiVersion: string, kind: string, res: typeof job): OwnerReference => {
+    const { name, uid } = (res.body as { metadata: { name: string; uid: string } }).metadata;
+    return { apiVersion, kind, name, uid };
+  };
+  return { replicaSet: ref('apps/v1', 'ReplicaSet', replicaSet), job: ref('batch/v1', 'Job', job) };
+}
+
+/** A Deployment's web pod, as its ReplicaSet creates it (name "NAME"). */
+function webPod(owner: OwnerReference): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'NAME',
+      labels: { app: 'web', 'pod-template-hash': '7d9f8c6b5' },
+      ownerReferences: [owner],
+    },
+    spec: {
+      containers: [
+        {
+          name: 'web',
+          image: 'nginx:1.27',
+          ports: [{ containerPort: 80, name: 'http' }],
+          readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 5 },
+          resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+        },
+      ],
+    },
+  };
+}
+
+/** A Job's pod, as the Job controller creates it (name "NAME"). */
+function jobPod(owner: OwnerReference): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'NAME',
+      labels: {
+        'batch.kubernetes.io/job-name': owner.name,
+        'job-name': owner.name,
+        'batch.kubernetes.io/controller-uid': owner.uid,
+      },
+      ownerReferences: [owner],
+    },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'report',
+          image: 'busybox:1.37',
+          command: ['sh', '-c', 'echo report done'],
+          resources: { requests: { cpu: '50m', memory: '32Mi' } },
+        },
+      ],
+    },
+  };
+}
+
 interface Phase {
   latencies: number[];
   errors: number;
 }
 
+/** A pod body for creator `creator`, with the placeholder name "NAME". */
+type PodTemplateFor = (creator: number) => string;
+
 async function phase(
   cp: ControlPlane,
   agent: Agent,
-  owner: OwnerReference,
   label: string,
-  injected = false,
+  templateFor: PodTemplateFor,
 ): Promise<Phase> {
-  const template = JSON.stringify(brokerPod('NAME', owner, injected));
   const latencies: number[] = [];
   let errors = 0;
   await Promise.all(
     Array.from({ length: CREATORS }, async (_, creator) => {
+      const template = templateFor(creator);
       for (let i = 0; i < PODS_PER_CREATOR; i++) {
         const body = template.replace('"NAME"', JSON.stringify(`${label}-${creator}-${i}`));
         const { ms, status } = await createPod(cp, agent, body);
@@ -175,13 +276,77 @@ function stats(phases: Phase[]): Stats {
   };
 }
 
+type WebhookConfiguration = {
+  kind: string;
+  metadata: { name: string; labels?: object };
+  webhooks: { name: string; clientConfig: object }[];
+};
+
 /**
- * Points the webhook configurations at a server (or removes them) and waits until the API server
- * acts on the change.
+ * kafka-warden's MutatingWebhookConfiguration and ValidatingWebhookConfiguration exactly as the
+ * chart installs them on this Kubernetes version (`helm template` of charts/kafka-warden, with
+ * `webhooks.mutating.matchConditions` as given): rules, matchConditions, namespace and object
+ * selectors, policies. Only clientConfig differs: a URL on this machine instead of the chart's
+ * Service, since no pod runs here.
  */
-async function setWebhooks(cp: ControlPlane, port: number | null, caPem: string) {
+function chartWebhookConfigurations(version: string, matchConditions: boolean) {
+  const out = execFileSync(
+    helmBinary(3),
+    [
+      'template',
+      'kw',
+      path.join(__dirname, '..', '..', 'charts', 'kafka-warden'),
+      '--namespace',
+      'kafka-warden-system',
+      '--kube-version',
+      version,
+      '--show-only',
+      'templates/webhooks.yaml',
+      '--set',
+      `webhooks.mutating.matchConditions=${matchConditions}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const docs = out
+    .split(/^---$/m)
+    .map((doc) => load(doc) as WebhookConfiguration | null)
+    .filter((doc): doc is WebhookConfiguration => /WebhookConfiguration$/.test(doc?.kind ?? ''));
+  if (docs.length !== 2) throw new Error(`expected two webhook configurations, got ${docs.length}`);
+  const hasConditions = JSON.stringify(docs).includes('"matchConditions"');
+  if (hasConditions !== matchConditions)
+    throw new Error(`the chart rendered matchConditions=${hasConditions} on ${version}`);
+  return docs;
+}
+
+/** Which webhook configurations a phase runs under: none, or the chart's pointed at a server. */
+type Hooks =
+  { kind: 'none' } | { kind: 'chart' | 'chart-no-conditions'; port: number; caPem: string };
+
+/**
+ * Registers the chart's webhook configurations (chartWebhookConfigurations), with or without
+ * matchConditions, pointed at a server, or none, and waits until the API server acts on the change.
+ */
+async function setWebhooks(cp: ControlPlane, hooks: Hooks, version: string) {
   await deleteWebhooks(cp);
-  if (port !== null) await registerWebhooks(cp, port, caPem);
+  if (hooks.kind !== 'none') {
+    const caBundle = Buffer.from(hooks.caPem).toString('base64');
+    for (const doc of chartWebhookConfigurations(version, hooks.kind === 'chart')) {
+      doc.metadata = { ...doc.metadata, name: WEBHOOK_NAME };
+      for (const webhook of doc.webhooks) {
+        const pathname = doc.kind.startsWith('Mutating') ? '/mutate' : '/validate';
+        webhook.clientConfig = { url: `https://127.0.0.1:${hooks.port}${pathname}`, caBundle };
+      }
+      const resource = doc.kind.toLowerCase() + 's';
+      const res = await apiRequest(
+        cp,
+        'POST',
+        `/apis/admissionregistration.k8s.io/v1/${resource}`,
+        doc,
+      );
+      if (res.status !== 201)
+        throw new Error(`registering ${doc.kind}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    }
+  }
   await new Promise((r) => setTimeout(r, 2000));
 }
 
@@ -215,11 +380,27 @@ async function startBareWebhook(): Promise<{ child: ChildProcess; port: number; 
   return { child, port, caPem };
 }
 
+const CONDITIONS = {
+  ordinary1: 'ordinary pods, no webhooks (1st of the round)',
+  ordinary2: 'ordinary pods, no webhooks (2nd of the round, same as the 1st)',
+  ordinaryChart: "ordinary pods, kafka-warden's webhooks as the chart installs them",
+  ordinaryNoConditions: "ordinary pods, the chart's webhooks with matchConditions: false",
+  stock: 'stock Kafka pods, no webhooks',
+  stockBare: 'stock Kafka pods, bare allow-all webhook (the floor)',
+  stockHooked: "stock Kafka pods, kafka-warden's webhooks (each pod injected)",
+  injected: 'post-rendered Kafka pods, no webhooks',
+  injectedBare: 'post-rendered Kafka pods, bare allow-all webhook (the floor)',
+  injectedHooked: "post-rendered Kafka pods, kafka-warden's webhooks (empty patch)",
+} as const;
+type Condition = keyof typeof CONDITIONS;
+
 async function main(): Promise<void> {
   const cp = await startControlPlane();
+  const version = cp.version.replace(/^v/, '');
   try {
     await createNamespace(cp, NAMESPACE);
     const owner = await createOwner(cp);
+    const owners = await createOrdinaryOwners(cp);
     const agent = new Agent({
       keepAlive: true,
       maxSockets: CREATORS,
@@ -227,63 +408,158 @@ async function main(): Promise<void> {
       cert: readFileSync(cp.adminCertPath),
       key: readFileSync(cp.adminKeyPath),
     });
+    const stockBody = JSON.stringify(brokerPod('NAME', owner));
+    const injectedBody = JSON.stringify(brokerPod('NAME', owner, true));
+    const webBody = JSON.stringify(webPod(owners.replicaSet));
+    const jobBody = JSON.stringify(jobPod(owners.job));
+    const stockPods: PodTemplateFor = () => stockBody;
+    const injectedPods: PodTemplateFor = () => injectedBody;
+    // Half the creators make a Deployment's web pods, half a Job's pods.
+    const ordinaryPods: PodTemplateFor = (creator) => (creator % 2 ? jobBody : webBody);
     const serve = await startClusterServe(cp);
     const bare = await startBareWebhook();
+    const chart: Hooks = { kind: 'chart', port: serve.port, caPem: serve.caPem };
+    const chartNoConditions: Hooks = { ...chart, kind: 'chart-no-conditions' };
+    // The bare webhook under the very registration kafka-warden has: called for the Kafka pods.
+    const bareHooks: Hooks = { kind: 'chart', port: bare.port, caPem: bare.caPem };
     try {
-      // Warm-up of every path, then rounds that alternate the five conditions, so drift of the
+      // Warm-up of every path, then rounds that alternate the conditions, so drift of the
       // machine's load over the run falls on all of them alike.
-      await phase(cp, agent, owner, 'warm-a');
-      await setWebhooks(cp, bare.port, bare.caPem);
-      await phase(cp, agent, owner, 'warm-b');
-      await setWebhooks(cp, serve.port, serve.caPem);
-      await phase(cp, agent, owner, 'warm-c');
+      await phase(cp, agent, 'warm-a', ordinaryPods);
+      await phase(cp, agent, 'warm-a2', stockPods);
+      await setWebhooks(cp, bareHooks, version);
+      await phase(cp, agent, 'warm-b', stockPods);
+      await setWebhooks(cp, chart, version);
+      await phase(cp, agent, 'warm-c', stockPods);
+      await phase(cp, agent, 'warm-c2', ordinaryPods);
+      await setWebhooks(cp, chartNoConditions, version);
+      await phase(cp, agent, 'warm-d', ordinaryPods);
       const logsBefore = serve.logLines().length;
-      const runs: Record<
-        'stock' | 'stockBare' | 'stockHooked' | 'injected' | 'injectedHooked',
-        Phase[]
-      > = { stock: [], stockBare: [], stockHooked: [], injected: [], injectedHooked: [] };
+      const runs = Object.fromEntries(
+        Object.keys(CONDITIONS).map((k) => [k, [] as Phase[]]),
+      ) as Record<Condition, Phase[]>;
+      /** Phase labels of the ordinary pods created with kafka-warden's webhooks, per condition. */
+      const ordinaryLabels: Record<'ordinaryChart' | 'ordinaryNoConditions', string[]> = {
+        ordinaryChart: [],
+        ordinaryNoConditions: [],
+      };
+      const run = async (condition: Condition, round: number, pods: PodTemplateFor) => {
+        const label = `r${round}-${condition.toLowerCase()}`;
+        if (condition === 'ordinaryChart' || condition === 'ordinaryNoConditions')
+          ordinaryLabels[condition].push(label);
+        runs[condition].push(await phase(cp, agent, label, pods));
+      };
       for (let round = 0; round < ROUNDS; round++) {
-        runs.stockHooked.push(await phase(cp, agent, owner, `r${round}-hooked`));
-        runs.injectedHooked.push(await phase(cp, agent, owner, `r${round}-hooked-injected`, true));
-        await setWebhooks(cp, bare.port, bare.caPem);
-        runs.stockBare.push(await phase(cp, agent, owner, `r${round}-bare`));
-        await setWebhooks(cp, null, serve.caPem);
-        runs.stock.push(await phase(cp, agent, owner, `r${round}-plain`));
-        runs.injected.push(await phase(cp, agent, owner, `r${round}-plain-injected`, true));
-        if (round < ROUNDS - 1) await setWebhooks(cp, serve.port, serve.caPem);
+        await setWebhooks(cp, { kind: 'none' }, version);
+        await run('ordinary1', round, ordinaryPods);
+        await run('stock', round, stockPods);
+        await run('injected', round, injectedPods);
+        await setWebhooks(cp, chart, version);
+        await run('ordinaryChart', round, ordinaryPods);
+        await run('stockHooked', round, stockPods);
+        await run('injectedHooked', round, injectedPods);
+        await setWebhooks(cp, chartNoConditions, version);
+        await run('ordinaryNoConditions', round, ordinaryPods);
+        await setWebhooks(cp, bareHooks, version);
+        await run('stockBare', round, stockPods);
+        await run('injectedBare', round, injectedPods);
+        await setWebhooks(cp, { kind: 'none' }, version);
+        await run('ordinary2', round, ordinaryPods);
       }
-      // What serve answered in the measured phases: one call per pod is what a cluster should see.
-      const answers: Record<string, number> = {};
+      // What serve answered in the measured phases: one call per Kafka pod is what a cluster
+      // should see, and none for the ordinary pods where matchConditions apply.
+      const kafkaAnswers: Record<string, number> = {};
+      const ordinaryCalls = { ordinaryChart: 0, ordinaryNoConditions: 0 };
       for (const line of serve.logLines().slice(logsBefore)) {
-        if (line.msg === 'admission' && line.kind === 'Pod')
-          answers[String(line.result)] = (answers[String(line.result)] ?? 0) + 1;
+        if (line.msg !== 'admission') continue;
+        const name = String(line.name);
+        let ordinary = false;
+        for (const condition of ['ordinaryChart', 'ordinaryNoConditions'] as const) {
+          if (ordinaryLabels[condition].some((label) => name.startsWith(`${label}-`))) {
+            ordinaryCalls[condition]++;
+            ordinary = true;
+          }
+        }
+        if (!ordinary && line.kind === 'Pod')
+          kafkaAnswers[String(line.result)] = (kafkaAnswers[String(line.result)] ?? 0) + 1;
       }
-      const without = stats(runs.stock);
-      const withBare = stats(runs.stockBare);
-      const withWebhooks = stats(runs.stockHooked);
-      const injectedWithout = stats(runs.injected);
-      const injectedWith = stats(runs.injectedHooked);
-      const row = (label: string, s: Stats) =>
-        `| ${label} | ${s.count} | ${s.p50.toFixed(1)} ms | ${s.p90.toFixed(1)} ms | ${s.p99.toFixed(1)} ms | ${s.errors} |`;
+      const s = Object.fromEntries(
+        Object.entries(runs).map(([k, phases]) => [k, stats(phases)]),
+      ) as Record<Condition, Stats>;
+      const ordinaryBase = stats([...runs.ordinary1, ...runs.ordinary2]);
+      const pct = (base: number, value: number) => {
+        const p = (value / base - 1) * 100;
+        return `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
+      };
+      const row = (condition: Condition) => {
+        const x = s[condition];
+        return `| ${CONDITIONS[condition]} | ${x.count} | ${x.p50.toFixed(1)} ms | ${x.p90.toFixed(1)} ms | ${x.p99.toFixed(1)} ms | ${x.errors} |`;
+      };
       const added = (label: string, base: Stats, hooked: Stats) =>
-        `${label}: median ${((hooked.p50 / base.p50 - 1) * 100).toFixed(0)}%, p99 ${((hooked.p99 / base.p99 - 1) * 100).toFixed(0)}%`;
+        `| ${label} | ${pct(base.p50, hooked.p50)} | ${pct(base.p99, hooked.p99)} |`;
       console.log(
-        `${CREATORS} concurrent creators × ${PODS_PER_CREATOR} cp-kafka broker Pods per phase, ${ROUNDS} rounds; Kubernetes ${cp.version}`,
+        `${CREATORS} concurrent creators × ${PODS_PER_CREATOR} Pods per phase, ${ROUNDS} rounds; Kubernetes ${cp.version}`,
       );
       console.log('| condition | pods | median | p90 | p99 | errors |');
       console.log('| --- | --- | --- | --- | --- | --- |');
-      console.log(row('stock pods, no webhooks', without));
-      console.log(row('stock pods, bare allow-all webhook (the floor)', withBare));
-      console.log(row('stock pods, webhooks (each pod injected)', withWebhooks));
-      console.log(row('post-rendered pods, no webhooks', injectedWithout));
-      console.log(row('post-rendered pods, webhooks (empty patch)', injectedWith));
-      console.log(added('added by a bare webhook (the floor)', without, withBare));
-      console.log(added('added by webhooks + injection (stock pods)', without, withWebhooks));
+      for (const condition of Object.keys(CONDITIONS) as Condition[]) console.log(row(condition));
+      console.log('');
+      console.log('| compared | median | p99 |');
+      console.log('| --- | --- | --- |');
       console.log(
-        added('added by the webhook calls alone (post-rendered)', injectedWithout, injectedWith),
+        added('noise: 2nd against 1st no-webhook phase of the rounds', s.ordinary1, s.ordinary2),
       );
       console.log(
-        `kafka-warden's answers to Pod calls in the measured phases, for ${withWebhooks.count + injectedWith.count} pods created with its webhooks: ${JSON.stringify(answers)}`,
+        added(
+          "ordinary pods: added by kafka-warden's webhooks as the chart installs them",
+          ordinaryBase,
+          s.ordinaryChart,
+        ),
+      );
+      console.log(
+        added(
+          "ordinary pods: added by the chart's webhooks with matchConditions: false",
+          ordinaryBase,
+          s.ordinaryNoConditions,
+        ),
+      );
+      console.log(
+        added('stock Kafka pods: added by a bare webhook (the floor)', s.stock, s.stockBare),
+      );
+      console.log(
+        added(
+          "stock Kafka pods: added by kafka-warden's webhooks + injection",
+          s.stock,
+          s.stockHooked,
+        ),
+      );
+      console.log(
+        added(
+          'post-rendered Kafka pods: added by a bare webhook (the floor)',
+          s.injected,
+          s.injectedBare,
+        ),
+      );
+      console.log(
+        added(
+          "post-rendered Kafka pods: added by kafka-warden's webhook calls (empty patch)",
+          s.injected,
+          s.injectedHooked,
+        ),
+      );
+      // Over what the floor added: meaningless when the floor added nothing measurable (noise).
+      const ratio = (base: Stats, floor: Stats, hooked: Stats) =>
+        floor.p50 > base.p50
+          ? `${((hooked.p50 - base.p50) / (floor.p50 - base.p50)).toFixed(2)}x`
+          : 'n/a (the floor added nothing measurable)';
+      console.log(
+        `kafka-warden's added median over the bare webhook's: stock Kafka pods ${ratio(s.stock, s.stockBare, s.stockHooked)}; post-rendered Kafka pods ${ratio(s.injected, s.injectedBare, s.injectedHooked)}; post-rendered median against the floor's ${(s.injectedHooked.p50 / s.injectedBare.p50).toFixed(2)}x`,
+      );
+      console.log(
+        `calls that reached serve for ordinary pods: ${ordinaryCalls.ordinaryChart} of ${s.ordinaryChart.count} with the chart's webhooks, ${ordinaryCalls.ordinaryNoConditions} of ${s.ordinaryNoConditions.count} with matchConditions: false`,
+      );
+      console.log(
+        `kafka-warden's answers to Kafka Pod calls in the measured phases, for ${s.stockHooked.count + s.injectedHooked.count} pods: ${JSON.stringify(kafkaAnswers)}`,
       );
     } finally {
       bare.child.kill('SIGTERM');

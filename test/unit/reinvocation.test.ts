@@ -15,6 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { mutate } from '../../src/admission/mutate';
 import type { AdmissionRequest } from '../../src/admission/review';
 import { resolveConfig } from '../../src/core/config';
+import { STATUS_ANNOTATION } from '../../src/core/injection-status';
 import type { Container, KubeObject } from '../../src/core/k8s-types';
 import { sharedDir } from '../support/paths';
 
@@ -127,6 +128,16 @@ describe('a reinvoked mutating webhook (reinvocationPolicy: IfNeeded)', () => {
 
   test('the first call injects', () => {
     expect(firstAnswer.result).toBe('injected');
+  });
+
+  test("a Pod's record lists what kafka-warden owns, without the values it replaced (a Pod never gets them back)", () => {
+    const record = JSON.parse(patched.metadata?.annotations?.[STATUS_ANNOTATION] ?? '{}') as object;
+    expect(record).toMatchObject({
+      role: 'kafka',
+      containers: ['prometheus-jmx-exporter'],
+      initContainers: ['kafka-warden-init'],
+    });
+    expect(record).not.toHaveProperty('originals');
   });
 
   test('the second call, after ServiceAccount admission and defaulting ran again, changes nothing', () => {
