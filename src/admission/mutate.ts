@@ -11,9 +11,9 @@ import { WardenError } from '../core/errors';
 import { brokerContextOf } from '../core/broker-context';
 import { detectWorkload } from '../core/detect';
 import { injectPodTemplate } from '../core/inject-pod';
-import { readStatus, STATUS_ANNOTATION, type InjectionStatus } from '../core/injection-status';
+import { readStatus, writeStatusWithoutOriginals } from '../core/injection-status';
 import { podNotices } from '../core/notices';
-import type { KubeObject, ObjectMeta, PodTemplate, StatefulSetSpec } from '../core/k8s-types';
+import type { KubeObject, PodTemplate, StatefulSetSpec } from '../core/k8s-types';
 import type { BrokerContext } from '../core/listeners';
 import { checkObjectShape } from '../core/object-shape';
 import { isHelmHook } from '../core/transform-manifests';
@@ -114,21 +114,6 @@ interface Transformed {
   broker?: BrokerContext;
 }
 
-/**
- * Writes the injection record without the values kafka-warden replaced. Those are kept so that
- * re-injection under a configuration that stops injecting something restores it; but a Pod's
- * containers, commands, env and ports never change after it is created, so nothing in a Pod is
- * ever restored, and they were the largest part of the record in every answer (bench/README.md,
- * "A lighter injected pod"). The lists of what kafka-warden owns stay: re-injection on
- * reinvocation reads them, and computes this same record again from them. A Pod that came with
- * the originals (from a post-rendered template) keeps them, and its answer stays an empty patch.
- */
-function recordWithoutOriginals(meta: ObjectMeta | undefined, status: InjectionStatus): void {
-  const owned: Partial<InjectionStatus> = { ...status };
-  delete owned.originals;
-  if (meta?.annotations) meta.annotations[STATUS_ANNOTATION] = JSON.stringify(owned);
-}
-
 function transformObject(
   object: KubeObject,
   kind: string,
@@ -145,7 +130,7 @@ function transformObject(
     const done = injectPodTemplate(clone as PodTemplate, { where, broker }, config);
     if (!done) return null;
     if (!readStatus(object.metadata)?.originals)
-      recordWithoutOriginals(clone.metadata, done.status);
+      writeStatusWithoutOriginals(clone.metadata, done.status);
     return done.role === 'kafka' ? { object: clone, broker } : { object: clone };
   }
   if (kind === 'StatefulSet' && options.mutateStatefulSets) {

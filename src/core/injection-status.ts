@@ -189,6 +189,25 @@ export function writeStatus(meta: ObjectMeta, status: InjectionStatus): void {
   (meta.annotations ??= {})[STATUS_ANNOTATION] = JSON.stringify(status);
 }
 
+/**
+ * A Pod's record, without the values kafka-warden replaced. Those are kept so that
+ * re-injection under a configuration that stops injecting something restores it; but a Pod's
+ * containers, commands, env and ports never change after it is created, so nothing in a Pod is
+ * ever restored, and they were the largest part of the record in every answer (bench/README.md,
+ * "A lighter injected pod"). The lists of what kafka-warden owns stay: re-injection on
+ * reinvocation reads them, and computes this same record again from them. A Pod that came with
+ * the originals (from a post-rendered template) keeps them, and its answer stays an empty patch.
+ */
+
+export function writeStatusWithoutOriginals(
+  meta: ObjectMeta | undefined,
+  status: InjectionStatus,
+): void {
+  const owned: Partial<InjectionStatus> = { ...status };
+  delete owned.originals;
+  if (meta?.annotations) meta.annotations[STATUS_ANNOTATION] = JSON.stringify(owned);
+}
+
 /** Removes a pod template's record (nothing is injected any more). */
 export function clearStatus(meta: ObjectMeta): void {
   delete meta.annotations?.[STATUS_ANNOTATION];
