@@ -1,7 +1,7 @@
 /**
  * What kafka-warden injects, as data. The same resolved configuration drives the post-renderer and
  * the mutating webhook; `src/config/schema.json` is its published schema and must stay in step
- * (test/unit/config.test.ts checks every default against it).
+ * (test/unit/config/config.test.ts checks every default against it).
  */
 
 export type ExternalMode = 'none' | 'nodeport' | 'loadbalancer' | 'hostname';

@@ -1,6 +1,6 @@
 /**
  * Failures that stop a transformation or a command, each with a stable code that the docs list
- * (docs/errors.md; test/unit/errors.test.ts fails when a code is missing there). Denials by policy
+ * (docs/errors.md; test/unit/core/errors.test.ts fails when a code is missing there). Denials by policy
  * are not errors: they are values.
  */
 export const ERROR_CODES = {

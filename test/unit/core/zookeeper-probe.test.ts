@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { zookeeperServingProbe } from '../../src/core/zookeeper-probe';
+import { zookeeperServingProbe } from '../../../src/core/zookeeper-probe';
 
 const SERVING =
   'Zookeeper version: 3.5.9\nLatency min/avg/max: 0/0.1/3\nMode: follower\nNode count: 5\n';

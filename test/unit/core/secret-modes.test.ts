@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import type { KubeObject, PodSpec, PodTemplate } from '../../src/core/k8s-types';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import type { KubeObject, PodSpec, PodTemplate } from '../../../src/core/k8s-types';
 import {
   ALL_READ_MODE,
   effectiveUser,
@@ -10,9 +10,9 @@ import {
   imageDefaultUser,
   ROOT_READ_MODE,
   secretModeFor,
-} from '../../src/core/secret-modes';
-import { transformManifests } from '../../src/core/transform-manifests';
-import { sharedDir } from '../support/paths';
+} from '../../../src/core/secret-modes';
+import { transformManifests } from '../../../src/core/transform-manifests';
+import { sharedDir } from '../../support/paths';
 
 function chart(version: '0.5.0' | '0.6.1'): KubeObject[] {
   return parseAllDocuments(

@@ -1,5 +1,5 @@
 /** The roll gate's "caught up" decision, table-driven over metadata shapes. */
-import { brokerSyncVerdict, type SyncPartition } from '../../src/core/broker-sync';
+import { brokerSyncVerdict, type SyncPartition } from '../../../src/core/broker-sync';
 
 const p = (name: string, leader: number, replicas: number[], isr: number[]): SyncPartition => {
   const [topic, partition] = name.split('-') as [string, string];

@@ -1,5 +1,5 @@
-import { DEFAULT_CONFIG, resolveConfig } from '../../src/core/config';
-import { parseConfig, validateConfig } from '../../src/config/load-config';
+import { DEFAULT_CONFIG, resolveConfig } from '../../../src/core/config';
+import { parseConfig, validateConfig } from '../../../src/config/load-config';
 
 describe('the configuration', () => {
   test('the defaults are valid against the published schema', () => {

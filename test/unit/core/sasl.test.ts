@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { parseConfig } from '../../src/config/load-config';
-import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import { WardenError } from '../../src/core/errors';
-import { injectPodTemplate, rewriteBootstrap } from '../../src/core/inject-pod';
-import type { Container, EnvVar, KubeObject, PodTemplate } from '../../src/core/k8s-types';
-import { JAAS_LOGIN_OPTION } from '../../src/core/sasl-wiring';
-import { transformManifests } from '../../src/core/transform-manifests';
-import { sharedDir } from '../support/paths';
+import { parseConfig } from '../../../src/config/load-config';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import { WardenError } from '../../../src/core/errors';
+import { injectPodTemplate, rewriteBootstrap } from '../../../src/core/inject-pod';
+import type { Container, EnvVar, KubeObject, PodTemplate } from '../../../src/core/k8s-types';
+import { JAAS_LOGIN_OPTION } from '../../../src/core/sasl-wiring';
+import { transformManifests } from '../../../src/core/transform-manifests';
+import { sharedDir } from '../../support/paths';
 
 const chart = parseAllDocuments(
   readFileSync(

@@ -1,5 +1,5 @@
-import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import { advertisedListeners, planListeners, protocolMap } from '../../src/core/listeners';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import { advertisedListeners, planListeners, protocolMap } from '../../../src/core/listeners';
 
 const ctx = {
   cluster: 'c',

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { mutate } from '../../src/admission/mutate';
-import type { AdmissionRequest } from '../../src/admission/review';
-import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import type { Container, KubeObject, StatefulSetSpec } from '../../src/core/k8s-types';
-import { transformManifests } from '../../src/core/transform-manifests';
-import { webhookRefusals } from '../../src/core/webhook-scope';
-import { sharedDir } from '../support/paths';
+import { mutate } from '../../../src/admission/mutate';
+import type { AdmissionRequest } from '../../../src/admission/review';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import type { Container, KubeObject, StatefulSetSpec } from '../../../src/core/k8s-types';
+import { transformManifests } from '../../../src/core/transform-manifests';
+import { webhookRefusals } from '../../../src/core/webhook-scope';
+import { sharedDir } from '../../support/paths';
 
 const NODEPORT_RENDER = path.join(
   sharedDir(),

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import { readStatus, STATUS_ANNOTATION } from '../../src/core/injection-status';
-import type { KubeObject, ObjectMeta } from '../../src/core/k8s-types';
-import { renderManifests, renderRelease } from '../../src/postrender/render';
-import { dumpYaml11 } from '../../src/manifests/yaml11';
-import { sharedDir } from '../support/paths';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import { readStatus, STATUS_ANNOTATION } from '../../../src/core/injection-status';
+import type { KubeObject, ObjectMeta } from '../../../src/core/k8s-types';
+import { renderManifests, renderRelease } from '../../../src/postrender/render';
+import { dumpYaml11 } from '../../../src/manifests/yaml11';
+import { sharedDir } from '../../support/paths';
 
 const input = readFileSync(
   path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml'),

@@ -5,11 +5,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig } from '../../src/core/config';
-import type { KubeObject, PodSpec, StatefulSetSpec } from '../../src/core/k8s-types';
-import { BROKER_IN_SYNC_CONDITION, ROLL_GATE_LABEL, setRollGate } from '../../src/core/roll-gate';
-import { transformManifests } from '../../src/core/transform-manifests';
-import { sharedDir } from '../support/paths';
+import { resolveConfig } from '../../../src/core/config';
+import type { KubeObject, PodSpec, StatefulSetSpec } from '../../../src/core/k8s-types';
+import {
+  BROKER_IN_SYNC_CONDITION,
+  ROLL_GATE_LABEL,
+  setRollGate,
+} from '../../../src/core/roll-gate';
+import { transformManifests } from '../../../src/core/transform-manifests';
+import { sharedDir } from '../../support/paths';
 
 const load = () =>
   parseAllDocuments(

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli, runPostRenderer, type CliResult } from '../support/run-cli';
+import { runCli, runPostRenderer, type CliResult } from '../../support/run-cli';
 
 const STATEFULSET_HEAD =
   '---\n# Source: cp-helm-charts/charts/cp-kafka/templates/statefulset.yaml\n';

@@ -1,5 +1,5 @@
-import { WardenError } from '../../src/core/errors';
-import { withAdvertisedListeners } from '../../src/core/start-command';
+import { WardenError } from '../../../src/core/errors';
+import { withAdvertisedListeners } from '../../../src/core/start-command';
 
 const CHART_SCRIPT = [
   'export KAFKA_BROKER_ID=${HOSTNAME##*-} && \\',

@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import type { Container, KubeObject, StatefulSetSpec } from '../../src/core/k8s-types';
-import { transformManifests } from '../../src/core/transform-manifests';
-import { mutationApp } from '../support/app';
-import { admissionReview, podFromStatefulSet } from '../support/pods';
-import { sharedDir } from '../support/paths';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import type { Container, KubeObject, StatefulSetSpec } from '../../../src/core/k8s-types';
+import { transformManifests } from '../../../src/core/transform-manifests';
+import { mutationApp } from '../../support/app';
+import { admissionReview, podFromStatefulSet } from '../../support/pods';
+import { sharedDir } from '../../support/paths';
 
 const DEFAULT_RENDER = path.join(
   sharedDir(),

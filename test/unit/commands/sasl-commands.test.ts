@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dumpYaml11, loadYaml11 } from '../../../src/manifests/yaml11';
 import { contentHash, rollHash, toSecret, type JaasSecret } from '../../../src/tls';
-import { runCerts, testBroker } from './fixtures';
+import { runCerts, testBroker } from '../tls/fixtures';
 
 const certs = runCerts;
 

@@ -12,12 +12,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyPatch, type Operation } from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
-import { mutate } from '../../src/admission/mutate';
-import type { AdmissionRequest } from '../../src/admission/review';
-import { resolveConfig } from '../../src/core/config';
-import { STATUS_ANNOTATION } from '../../src/core/injection-status';
-import type { Container, KubeObject } from '../../src/core/k8s-types';
-import { sharedDir } from '../support/paths';
+import { mutate } from '../../../src/admission/mutate';
+import type { AdmissionRequest } from '../../../src/admission/review';
+import { resolveConfig } from '../../../src/core/config';
+import { STATUS_ANNOTATION } from '../../../src/core/injection-status';
+import type { Container, KubeObject } from '../../../src/core/k8s-types';
+import { sharedDir } from '../../support/paths';
 
 const TOKEN_VOLUME = 'kube-api-access-x7k2p';
 const TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ERROR_CODES } from '../../src/core/errors';
-import { REPO_ROOT } from '../support/paths';
+import { ERROR_CODES } from '../../../src/core/errors';
+import { REPO_ROOT } from '../../support/paths';
 
 test('every error code is documented in docs/errors.md', () => {
   const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'errors.md'), 'utf8');

@@ -1,5 +1,5 @@
-import { DEFAULT_CONFIG } from '../../src/core/config';
-import { detectWorkload, imageIs, imageRepository, imageTag } from '../../src/core/detect';
+import { DEFAULT_CONFIG } from '../../../src/core/config';
+import { detectWorkload, imageIs, imageRepository, imageTag } from '../../../src/core/detect';
 
 describe('workload detection', () => {
   test("the chart's broker container name is decisive, whatever the labels", () => {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadYaml11 } from '../../../src/manifests/yaml11';
 import { inspectMaterial, type MaterialReport, type SecretManifest } from '../../../src/tls';
-import { runCerts } from './fixtures';
+import { runCerts } from '../tls/fixtures';
 
 jest.setTimeout(60_000);
 

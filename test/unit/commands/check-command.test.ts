@@ -16,7 +16,7 @@ import {
   withBrokerContainer,
   withBrokerEnv,
   withPodAnnotations,
-} from './fixtures';
+} from '../policy/fixtures';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kw-check-'));
 

@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig, type PartialConfig } from '../../src/core/config';
-import type { KubeObject, StatefulSetSpec } from '../../src/core/k8s-types';
-import { transformManifests } from '../../src/core/transform-manifests';
-import { mutationApp } from '../support/app';
-import { admissionReview, podFromStatefulSet } from '../support/pods';
-import { sharedDir } from '../support/paths';
-import { runCli } from '../support/run-cli';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import type { KubeObject, StatefulSetSpec } from '../../../src/core/k8s-types';
+import { transformManifests } from '../../../src/core/transform-manifests';
+import { mutationApp } from '../../support/app';
+import { admissionReview, podFromStatefulSet } from '../../support/pods';
+import { sharedDir } from '../../support/paths';
+import { runCli } from '../../support/run-cli';
 
 const rendered = (version: string, valueSet: string) =>
   path.join(sharedDir(), 'cp-helm-charts', 'rendered', version, `${valueSet}.yaml`);
@@ -78,7 +78,7 @@ describe('the transformation returns its notices', () => {
 
 describe('each door shows them', () => {
   test('render: on stderr, with the output unchanged', () => {
-    const config = path.join(__dirname, '..', 'golden', 'configs', 'tls-only.yaml');
+    const config = path.join(__dirname, '..', '..', 'golden', 'configs', 'tls-only.yaml');
     const result = runCli(
       ['render', '--config', config],
       readFileSync(rendered('0.5.0', 'default'), 'utf8'),

@@ -1,7 +1,7 @@
-import { resolveConfig } from '../../src/core/config';
-import { WardenError } from '../../src/core/errors';
-import { transformManifests } from '../../src/core/transform-manifests';
-import type { KubeObject } from '../../src/core/k8s-types';
+import { resolveConfig } from '../../../src/core/config';
+import { WardenError } from '../../../src/core/errors';
+import { transformManifests } from '../../../src/core/transform-manifests';
+import type { KubeObject } from '../../../src/core/k8s-types';
 
 describe('PodDisruptionBudget upgrade', () => {
   test('policy/v1beta1 with a selector becomes policy/v1 and keeps its spec', () => {
