@@ -286,7 +286,7 @@ describe('listener-migration', () => {
   describe('listeners it cannot read', () => {
     const fromSecret = (object: KubeObject): KubeObject => {
       const container = (object.spec as StatefulSetSpec).template?.spec?.containers[0];
-      const env = (container?.env ?? []) as EnvVar[];
+      const env: EnvVar[] = container?.env ?? [];
       env.push({
         name: 'KAFKA_INTER_BROKER_LISTENER_NAME',
         valueFrom: { configMapKeyRef: { name: 'kafka', key: 'inter-broker' } },
