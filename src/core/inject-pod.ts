@@ -18,6 +18,7 @@ import { kafkaExporterConfig, zookeeperExporterConfig } from './jmx-exporter-rul
 import type { Container, ObjectMeta, PodSpec, PodTemplate } from './k8s-types';
 import {
   advertisedListeners,
+  keepsSslListener,
   planListeners,
   protocolMap,
   tlsListenerName,
@@ -191,7 +192,9 @@ function injectBroker(
   };
   for (const listener of plan.listeners) {
     if (listener.containerPort === null || listener.name === 'PLAINTEXT') continue;
-    const name = portNames[listener.name] ?? listener.name.toLowerCase();
+    // The SSL listener kept beside SASL_SSL gets a port name of its own: `kafka-tls` stays tls.port.
+    const keptSsl = listener.name === 'SSL' && keepsSslListener(config);
+    const name = keptSsl ? 'kafka-ssl' : (portNames[listener.name] ?? listener.name.toLowerCase());
     setContainerPort(broker, name, listener.containerPort);
     rec.port(broker.name, name);
   }

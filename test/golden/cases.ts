@@ -28,6 +28,9 @@ const CONFIGURED: [version: string, valueSet: string, config: string][] = [
   ['0.6.1', 'default', 'sasl'],
   ['0.6.1', 'default', 'sasl-tls-only'],
   ['0.6.1', 'default', 'content-hash'],
+  ['0.6.1', 'default', 'interbroker-plaintext'],
+  ['0.6.1', 'default', 'sasl-keep-ssl'],
+  ['0.6.1', 'default', 'sasl-keep-ssl-switched'],
 ];
 
 export function goldenCases(): GoldenCase[] {
