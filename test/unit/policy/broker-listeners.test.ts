@@ -79,6 +79,7 @@ describe('readBrokerListeners', () => {
     ['a start script beyond the length read', script(`#${'x'.repeat(100_001)}`), 'longer than'],
   ])('unknown, saying why: %s', (_name, container, reason) => {
     const reading = readBrokerListeners({ name: 'b', ...container });
-    expect(reading).toEqual({ known: false, reason: expect.stringContaining(reason) });
+    expect(reading.known).toBe(false);
+    expect(reading.known ? '' : reading.reason).toContain(reason);
   });
 });
