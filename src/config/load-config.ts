@@ -48,6 +48,12 @@ export function parseConfig(text: string, source: string): WardenConfig {
       `${source}: invalid configuration:\n  sasl.enabled: needs tls.enabled (SASL is offered only as SASL_SSL)`,
     );
   }
+  if (config.tls.interBrokerListener === 'SASL_SSL' && !config.sasl.enabled) {
+    throw new WardenError(
+      'KW_CONFIG_INVALID',
+      `${source}: invalid configuration:\n  tls.interBrokerListener: SASL_SSL needs sasl.enabled (there is no SASL_SSL listener without it)`,
+    );
+  }
   return config;
 }
 

@@ -28,8 +28,12 @@ export interface WardenConfig {
     keepPlaintext: boolean;
     clientAuth: ClientAuth;
     port: number;
-    /** Listener brokers replicate over: SSL, or PLAINTEXT while migrating an existing cluster. */
-    interBrokerListener: 'SSL' | 'PLAINTEXT';
+    /**
+     * Listener brokers replicate over. `SSL`: the TLS listener (named SASL_SSL with SASL), or the
+     * plain SSL listener `sasl.keepSslListener` keeps; `PLAINTEXT` or `SASL_SSL` by name. A migration
+     * keeps replicating over the old listener for one roll (docs/policy.md, `listener-migration`).
+     */
+    interBrokerListener: 'SSL' | 'PLAINTEXT' | 'SASL_SSL';
     /** Secret names; `{cluster}` is the broker StatefulSet's name. */
     brokerSecretName: string;
     clientSecretName: string;
@@ -48,6 +52,12 @@ export interface WardenConfig {
     jaasSecretName: string;
     /** Secret with key `sasl-jaas.properties` (`sasl.jaas.config=…`) for the chart's other components. */
     clientJaasSecretName: string;
+    /**
+     * Keep a plain mutual-TLS `SSL` listener on `sslListenerPort` beside SASL_SSL: the rolls that
+     * move inter-broker traffic between SSL and SASL_SSL need both on every broker.
+     */
+    keepSslListener: boolean;
+    sslListenerPort: number;
   };
   listeners: {
     plaintextPort: number;
@@ -119,6 +129,8 @@ export const DEFAULT_CONFIG: WardenConfig = {
     mechanism: 'PLAIN',
     jaasSecretName: '{cluster}-jaas',
     clientJaasSecretName: '{cluster}-client-jaas',
+    keepSslListener: false,
+    sslListenerPort: 9095,
   },
   listeners: {
     plaintextPort: 9092,

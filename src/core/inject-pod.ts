@@ -19,6 +19,7 @@ import { kafkaExporterConfig, zookeeperExporterConfig } from './jmx-exporter-rul
 import type { Container, ObjectMeta, PodSpec, PodTemplate, Probe } from './k8s-types';
 import {
   advertisedListeners,
+  keepsSslListener,
   planListeners,
   protocolMap,
   tlsListenerName,
@@ -189,7 +190,9 @@ function injectBroker(
   };
   for (const listener of plan.listeners) {
     if (listener.containerPort === null || listener.name === 'PLAINTEXT') continue;
-    const name = portNames[listener.name] ?? listener.name.toLowerCase();
+    // The SSL listener kept beside SASL_SSL gets a port name of its own: `kafka-tls` stays tls.port.
+    const keptSsl = listener.name === 'SSL' && keepsSslListener(config);
+    const name = keptSsl ? 'kafka-ssl' : (portNames[listener.name] ?? listener.name.toLowerCase());
     rec.setContainerPort(broker, name, listener.containerPort);
   }
   if (!plan.listeners.some((l) => l.name === 'PLAINTEXT')) {

@@ -69,13 +69,20 @@ export function planListeners(ctx: BrokerContext, config: WardenConfig): Listene
       containerPort: tls.port,
     });
   }
+  const keptSsl = keepsSslListener(config);
+  if (keptSsl) {
+    const port = config.sasl.sslListenerPort;
+    listeners.push({
+      name: 'SSL',
+      protocol: 'SSL',
+      advertised: `SSL://${podHost}:${port}`,
+      containerPort: port,
+    });
+  }
   const { external: externalPlan, firstNodePort } = planExternal(ctx, config);
   if (externalPlan) listeners.push(externalPlan);
 
-  const interBrokerListener =
-    tls.enabled && (tls.interBrokerListener === 'SSL' || !tls.keepPlaintext)
-      ? tlsName
-      : 'PLAINTEXT';
+  const interBrokerListener = chooseInterBrokerListener(config, tlsName, keptSsl);
   const internal = listeners.find((l) => l.name === interBrokerListener) ?? listeners[0];
   return {
     listeners,
@@ -84,6 +91,36 @@ export function planListeners(ctx: BrokerContext, config: WardenConfig): Listene
     external: externalPlan,
     firstNodePort,
   };
+}
+
+/** With SASL, a plain `SSL` listener beside SASL_SSL, for the rolls that migrate between the two. */
+export function keepsSslListener(config: WardenConfig): boolean {
+  return usesSasl(config) && config.sasl.keepSslListener;
+}
+
+function chooseInterBrokerListener(
+  config: WardenConfig,
+  tlsName: 'SSL' | 'SASL_SSL',
+  keptSsl: boolean,
+): string {
+  const { tls } = config;
+  if (!tls.enabled) return 'PLAINTEXT';
+  switch (tls.interBrokerListener) {
+    case 'PLAINTEXT':
+      // Without the PLAINTEXT listener there is nothing to replicate over but TLS.
+      return tls.keepPlaintext ? 'PLAINTEXT' : tlsName;
+    case 'SASL_SSL':
+      if (!usesSasl(config)) {
+        // parseConfig refuses this too; here for configurations built in code.
+        throw new WardenError(
+          'KW_CONFIG_INVALID',
+          'tls.interBrokerListener SASL_SSL needs sasl.enabled (there is no SASL_SSL listener without it)',
+        );
+      }
+      return 'SASL_SSL';
+    case 'SSL':
+      return keptSsl ? 'SSL' : tlsName;
+  }
 }
 
 function planExternal(

@@ -7,7 +7,7 @@
  */
 import type { WardenConfig } from './config';
 import { WardenError } from './errors';
-import type { ListenerPlan } from './listeners';
+import { keepsSslListener, type ListenerPlan } from './listeners';
 
 /** The chart's own listener map (cp-kafka values.yaml): the chart's, not the user's. */
 export const CHART_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT';
@@ -160,7 +160,9 @@ function checkPorts(user: UserSettings, plan: ListenerPlan, config: WardenConfig
           ? 'listeners.plaintextPort'
           : l === plan.external
             ? 'listeners.external.port'
-            : 'tls.port';
+            : l.name === 'SSL' && keepsSslListener(config)
+              ? 'sasl.sslListenerPort'
+              : 'tls.port';
       used.push({ port: l.containerPort, what: `listener ${l.name} (${key})` });
     }
   }

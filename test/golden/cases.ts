@@ -33,6 +33,9 @@ const CONFIGURED: [version: string, valueSet: string, config: string][] = [
   ['0.5.0', 'default', 'roll-gate'],
   // The chart's first NodePort is not its default here: every door must read it from the chart.
   ['0.6.1', 'nodeport-32400', 'nodeport'],
+  ['0.6.1', 'default', 'interbroker-plaintext'],
+  ['0.6.1', 'default', 'sasl-keep-ssl'],
+  ['0.6.1', 'default', 'sasl-keep-ssl-switched'],
 ];
 /** Value sets rendered in test/golden/inputs rather than ../shared. */
 const OWN_INPUTS = new Set(['0.6.1/nodeport-32400']);
@@ -62,4 +65,74 @@ export function goldenCases(): GoldenCase[] {
     });
   }
   return cases;
+}
+
+/**
+ * Upgrades of a deployed release, judged by every door: `check --old DEPLOYED NEW`, `render
+ * --previous DEPLOYED` (the post-renderer on `helm upgrade`) and the validating webhook (UPDATE, the
+ * deployed StatefulSet as the old object). All on the real 0.6.1 default render: the release as
+ * deployed is the stock render (installed without kafka-warden) or a golden output (installed with
+ * that configuration); the upgrade is the same chart render with the next configuration. The
+ * listener migrations, as docs/policy.md (`listener-migration`) describes them: the one-roll
+ * changes are denied, every roll of the sanctioned sequences is allowed.
+ */
+export interface UpgradeCase {
+  name: string;
+  /** The release as deployed (`helm get manifest`). */
+  previous: string;
+  /** The chart's render for the upgrade, and kafka-warden's configuration for it. */
+  input: string;
+  config?: string;
+  /** What kafka-warden renders from `input` with `config` (a golden output). */
+  rendered: string;
+  /** What `check --old previous rendered` prints, byte for byte. */
+  expected: string;
+}
+
+/** `stock`: the chart without kafka-warden; `defaults`: kafka-warden without a configuration. */
+const UPGRADES: [previous: string, next: string][] = [
+  // PLAINTEXT → TLS (the issue's first case, then its two rolls)
+  ['stock', 'defaults'],
+  ['stock', 'interbroker-plaintext'],
+  ['interbroker-plaintext', 'defaults'],
+  ['stock', 'tls-only'],
+  ['defaults', 'tls-only'],
+  // TLS → SASL (the issue's second case, then its three rolls)
+  ['tls-only', 'sasl-tls-only'],
+  ['defaults', 'sasl'],
+  ['tls-only', 'sasl-keep-ssl'],
+  ['sasl-keep-ssl', 'sasl-keep-ssl-switched'],
+  ['sasl-keep-ssl-switched', 'sasl-tls-only'],
+  // SASL_SSL → SSL, and back from TLS to PLAINTEXT
+  ['sasl-tls-only', 'tls-only'],
+  ['sasl-tls-only', 'sasl-keep-ssl-switched'],
+  ['sasl-keep-ssl-switched', 'sasl-keep-ssl'],
+  ['sasl-keep-ssl', 'tls-only'],
+  ['defaults', 'minimal'],
+  ['defaults', 'interbroker-plaintext'],
+  ['interbroker-plaintext', 'minimal'],
+];
+
+export function upgradeCases(): UpgradeCase[] {
+  const input = path.join(sharedDir(), 'cp-helm-charts', 'rendered', '0.6.1', 'default.yaml');
+  const output = (config: string) =>
+    path.join(
+      GOLDEN_DIR,
+      'expected',
+      '0.6.1',
+      config === 'defaults' ? 'default.yaml' : `default@${config}.yaml`,
+    );
+  return UPGRADES.map(([previous, next]) => ({
+    name: `0.6.1/default: ${previous} → ${next}`,
+    previous: previous === 'stock' ? input : output(previous),
+    input,
+    ...(next === 'defaults' ? {} : { config: path.join(GOLDEN_DIR, 'configs', `${next}.yaml`) }),
+    rendered: output(next),
+    expected: path.join(
+      GOLDEN_DIR,
+      'expected',
+      'upgrades',
+      `0.6.1-default@${previous}--${next}.txt`,
+    ),
+  }));
 }

@@ -4,6 +4,7 @@ import { brokerScaling } from './broker-scaling';
 import { configSanity } from './config-sanity';
 import { deleteProtection } from './delete-protection';
 import { kafkaVersion } from './kafka-version';
+import { listenerMigration } from './listener-migration';
 import { orderedReady } from './ordered-ready';
 import { rollingRestart } from './rolling-restart';
 import { updateStrategy } from './update-strategy';
@@ -17,6 +18,7 @@ export const DEFAULT_RULES: readonly Rule[] = [
   rollingRestart,
   zookeeperEnsemble,
   kafkaVersion,
+  listenerMigration,
   deleteProtection,
   configSanity,
   workloadIdentity,

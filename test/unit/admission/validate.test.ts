@@ -9,7 +9,7 @@ import type { KubeObject } from '../../../src/core/k8s-types';
 import { evaluate } from '../../../src/policy/engine';
 import { PolicyStore } from '../../../src/server/policy-store';
 import { mutationApp } from '../../support/app';
-import { sharedDir } from '../../support/paths';
+import { REPO_ROOT, sharedDir } from '../../support/paths';
 import { admissionReview } from '../../support/pods';
 
 const statefulSet = (valueSet: string, version = '0.6.1') =>
@@ -102,6 +102,75 @@ describe('POST /validate with the default policy', () => {
       /kafka_warden_admission_requests_total\{webhook="validate",operation="CREATE",result="denied"\} \d+/,
     );
     expect(metrics.registry).toBeDefined();
+  });
+});
+
+describe('POST /validate, given a broker StatefulSet UPDATE that migrates listeners', () => {
+  const { app, metrics } = appWithPolicy(() => ({}));
+  /** The broker StatefulSet as kafka-warden renders the default render with this configuration. */
+  const rendered = (config = 'default') =>
+    parseAllDocuments(
+      readFileSync(
+        path.join(REPO_ROOT, 'test', 'golden', 'expected', '0.6.1', `${config}.yaml`),
+        'utf8',
+      ),
+    )
+      .map((d) => d.toJS() as KubeObject)
+      .find((o) => o.kind === 'StatefulSet' && o.metadata?.name === 'my-cp-cp-kafka') as KubeObject;
+  const send = async (oldObject: KubeObject, object: KubeObject) =>
+    (
+      (
+        await request(app)
+          .post('/validate')
+          .send(admissionReview(object, { operation: 'UPDATE', oldObject }))
+          .expect(200)
+      ).body as Review
+    ).response;
+
+  test('stock → TLS replicated over in the same roll: 403 naming the rule and both rolls', async () => {
+    const response = await send(statefulSet('default'), rendered());
+    expect(response.allowed).toBe(false);
+    expect(response.status?.code).toBe(403);
+    const message = response.status?.message ?? '';
+    expect(message).toMatch(
+      /^\[listener-migration\] StatefulSet\/my-cp-cp-kafka changes the listener brokers replicate over from PLAINTEXT to SSL in one roll/m,
+    );
+    expect(message).toContain('tls.interBrokerListener: PLAINTEXT');
+    expect(message).toContain('(2) this change as it is');
+    const text = (await request(app).get('/metrics')).text;
+    expect(text).toMatch(
+      /kafka_warden_policy_findings_total\{rule="listener-migration",mode="enforce"\} \d+/,
+    );
+    expect(metrics.registry).toBeDefined();
+  });
+
+  test('the two rolls it names are each admitted', async () => {
+    const first = rendered('default@interbroker-plaintext');
+    expect((await send(statefulSet('default'), first)).allowed).toBe(true);
+    expect((await send(first, rendered())).allowed).toBe(true);
+  });
+
+  test.each([
+    ['TLS → SASL_SSL with PLAINTEXT dropped', 'default@tls-only', 'default@sasl-tls-only'],
+    ['SASL_SSL → SSL', 'default@sasl-tls-only', 'default@tls-only'],
+    ['TLS → PLAINTEXT', 'default', 'default@minimal'],
+  ])('%s in one roll: denied', async (_name, before, after) => {
+    const response = await send(rendered(before), rendered(after));
+    expect(response.allowed).toBe(false);
+    expect(response.status?.message).toContain('[listener-migration]');
+  });
+
+  test('an exemption on the StatefulSet before the change admits it (audited); one the change adds does not', async () => {
+    const exempt = { 'kafka-warden.io/exempt-listener-migration': 'CHG-31: no topics yet' };
+    const annotated = (object: KubeObject): KubeObject => ({
+      ...object,
+      metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, ...exempt } },
+    });
+    const kept = await send(annotated(statefulSet('default')), annotated(rendered()));
+    expect(kept.allowed).toBe(true);
+    const added = await send(statefulSet('default'), annotated(rendered()));
+    expect(added.allowed).toBe(false);
+    expect(added.status?.message).toContain('is ignored: this change adds it');
   });
 });
 

@@ -3,11 +3,13 @@
  * added env or annotations, the exit codes CI relies on, and the input errors a user must be told
  * about precisely (file, document, problem).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeObject } from '../../../src/core/k8s-types';
 import { dumpYaml11 } from '../../../src/manifests/yaml11';
+import { parseManifests } from '../../../src/policy/parse-manifests';
+import { REPO_ROOT } from '../../support/paths';
 import { runCli } from '../../support/run-cli';
 import {
   render,
@@ -260,6 +262,78 @@ describe('kafka-warden check', () => {
     const result = runCli(['check', '-'], stream);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('DENY StatefulSet/my-cp-cp-kafka ordered-ready: ');
+  });
+
+  describe('listener migrations (listener-migration)', () => {
+    const golden = (name: string) =>
+      path.join(REPO_ROOT, 'test', 'golden', 'expected', '0.6.1', `${name}.yaml`);
+
+    test('given the stock release → kafka-warden defaults (SSL added and replicated over in one roll), exits 1 naming the first roll', () => {
+      const result = runCli(['check', '--old', renderPath('0.6.1', 'default'), golden('default')]);
+      expect(result.status).toBe(1);
+      const [deny, summary] = result.stdout.trimEnd().split('\n');
+      expect(deny).toMatch(/^DENY StatefulSet\/my-cp-cp-kafka listener-migration: /);
+      expect(deny).toContain('from PLAINTEXT to SSL in one roll');
+      expect(deny).toContain('(1) add SSL to every broker and keep replicating over PLAINTEXT');
+      expect(deny).toContain('tls.interBrokerListener: PLAINTEXT');
+      expect(summary).toBe(
+        'denied: 2 workload(s) checked (2 UPDATE), 1 denied; 1 denial(s), 0 warning(s), 0 audit(s)',
+      );
+    });
+
+    test('given the two rolls it names, exits 0 for each', () => {
+      const first = golden('default@interbroker-plaintext');
+      expect(runCli(['check', '--old', renderPath('0.6.1', 'default'), first]).status).toBe(0);
+      expect(runCli(['check', '--old', first, golden('default')]).status).toBe(0);
+    });
+
+    test('given the deployed TLS release → SASL with PLAINTEXT dropped, exits 1 naming sasl.keepSslListener', () => {
+      const result = runCli([
+        'check',
+        '--old',
+        golden('default@tls-only'),
+        golden('default@sasl-tls-only'),
+      ]);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain('listener-migration: ');
+      expect(result.stdout).toContain('from SSL to SASL_SSL in one roll');
+      expect(result.stdout).toContain('sasl.keepSslListener: true');
+    });
+
+    test('with the rule in warn mode, prints WARN and exits 0', () => {
+      const policy = file('lm-warn.yaml', 'rules:\n  listener-migration:\n    mode: warn\n');
+      const result = runCli([
+        'check',
+        '--policy',
+        policy,
+        '--old',
+        renderPath('0.6.1', 'default'),
+        golden('default'),
+      ]);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^WARN StatefulSet\/my-cp-cp-kafka listener-migration: /m);
+    });
+
+    test('an exemption the deployed release had counts (AUDIT); one the upgrade adds does not', () => {
+      const exempt = { 'kafka-warden.io/exempt-listener-migration': 'CHG-31: empty cluster' };
+      const deployed = file(
+        'stock-exempt.yaml',
+        withAnnotations(render('0.6.1', 'default'), 'cp-kafka-broker', exempt),
+      );
+      const upgraded = parseManifests(readFileSync(golden('default'), 'utf8'), 'default').map(
+        (d) => d.object,
+      );
+      const next = file(
+        'defaults-exempt.yaml',
+        withAnnotations(upgraded, 'cp-kafka-broker', exempt),
+      );
+      const kept = runCli(['check', '--old', deployed, next]);
+      expect(kept.status).toBe(0);
+      expect(kept.stdout).toMatch(/^AUDIT StatefulSet\/my-cp-cp-kafka listener-migration: /m);
+      const added = runCli(['check', '--old', renderPath('0.6.1', 'default'), next]);
+      expect(added.status).toBe(1);
+      expect(added.stdout).toContain('is ignored: this change adds it');
+    });
   });
 
   test('--help exits 0', () => {

@@ -27,4 +27,10 @@ describe('the configuration', () => {
     resolveConfig({ tls: { port: 1 } });
     expect(DEFAULT_CONFIG.tls.port).toBe(9093);
   });
+
+  test('interBrokerListener SASL_SSL without sasl.enabled is refused, naming the field', () => {
+    expect(() => parseConfig('tls:\n  interBrokerListener: SASL_SSL\n', 'c.yaml')).toThrow(
+      /tls\.interBrokerListener: SASL_SSL needs sasl\.enabled/,
+    );
+  });
 });

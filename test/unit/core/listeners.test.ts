@@ -37,6 +37,14 @@ describe('listener planning', () => {
       'SASL while migrating',
       { sasl: { enabled: true }, tls: { interBrokerListener: 'PLAINTEXT' } },
     ],
+    [
+      'SASL with the SSL listener kept',
+      { sasl: { enabled: true, keepSslListener: true }, tls: { keepPlaintext: false } },
+    ],
+    [
+      'SASL with the SSL listener kept, replicating over SASL_SSL',
+      { sasl: { enabled: true, keepSslListener: true }, tls: { interBrokerListener: 'SASL_SSL' } },
+    ],
   ])('%s: the protocol map names exactly the advertised listeners', (_n, partial) => {
     const p = plan(partial);
     const advertisedNames = advertisedListeners(p)
@@ -117,5 +125,63 @@ describe('listener planning', () => {
     expect(
       plan({ tls: { interBrokerListener: 'PLAINTEXT', keepPlaintext: false } }).interBrokerListener,
     ).toBe('SSL');
+  });
+
+  // The rolls between SSL and SASL_SSL (docs/policy.md, listener-migration) need both listeners on
+  // every broker while inter-broker traffic stays on one of them, then moves to the other.
+  test.each<[string, PartialConfig, [string, string, number | null][], string, number]>([
+    [
+      'SASL with the SSL listener kept replicates over SSL (the first roll from SSL)',
+      { tls: { keepPlaintext: false }, sasl: { enabled: true, keepSslListener: true } },
+      [
+        ['SASL_SSL', 'SASL_SSL', 9093],
+        ['SSL', 'SSL', 9095],
+      ],
+      'SSL',
+      9095,
+    ],
+    [
+      'interBrokerListener SASL_SSL with the SSL listener kept switches to SASL_SSL (the second roll)',
+      {
+        tls: { keepPlaintext: false, interBrokerListener: 'SASL_SSL' },
+        sasl: { enabled: true, keepSslListener: true },
+      },
+      [
+        ['SASL_SSL', 'SASL_SSL', 9093],
+        ['SSL', 'SSL', 9095],
+      ],
+      'SASL_SSL',
+      9093,
+    ],
+    [
+      'the kept SSL listener takes sasl.sslListenerPort',
+      { sasl: { enabled: true, keepSslListener: true, sslListenerPort: 19093 } },
+      [
+        ['PLAINTEXT', 'PLAINTEXT', 9092],
+        ['SASL_SSL', 'SASL_SSL', 9093],
+        ['SSL', 'SSL', 19093],
+      ],
+      'SSL',
+      19093,
+    ],
+    [
+      'keepSslListener without SASL changes nothing',
+      { sasl: { keepSslListener: true } },
+      [
+        ['PLAINTEXT', 'PLAINTEXT', 9092],
+        ['SSL', 'SSL', 9093],
+      ],
+      'SSL',
+      9093,
+    ],
+  ])('%s', (_n, partial, listeners, interBroker, internalPort) => {
+    const p = plan(partial);
+    expect(p.listeners.map((l) => [l.name, l.protocol, l.containerPort])).toEqual(listeners);
+    expect(p.interBrokerListener).toBe(interBroker);
+    expect(p.internalPort).toBe(internalPort);
+  });
+
+  test('interBrokerListener SASL_SSL without SASL is refused: there is no such listener', () => {
+    expect(() => plan({ tls: { interBrokerListener: 'SASL_SSL' } })).toThrow(/needs sasl.enabled/);
   });
 });

@@ -40,6 +40,11 @@ function after(stored: Marks | undefined, added: Marks | undefined): WorkloadSha
   };
 }
 
+const LISTENERS = {
+  KAFKA_ZOOKEEPER_CONNECT: 'zk:2181',
+  KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '3',
+};
+
 const FAILING: [rule: string, operation: Operation, failing: Failing][] = [
   [
     'ordered-ready',
@@ -71,6 +76,26 @@ const FAILING: [rule: string, operation: Operation, failing: Failing][] = [
       update(
         kafka({ image: 'confluentinc/cp-kafka:5.5.0', ...before(stored) }),
         kafka({ image: 'confluentinc/cp-kafka:6.1.0', ...after(stored, added) }),
+      ),
+  ],
+  [
+    'listener-migration',
+    'UPDATE',
+    // PLAINTEXT → SSL for inter-broker traffic in the roll that adds SSL.
+    (stored, added) =>
+      update(
+        kafka({
+          ...before(stored),
+          env: { ...LISTENERS, KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://b:9092' },
+        }),
+        kafka({
+          ...after(stored, added),
+          env: {
+            ...LISTENERS,
+            KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://b:9092,SSL://b:9093',
+            KAFKA_INTER_BROKER_LISTENER_NAME: 'SSL',
+          },
+        }),
       ),
   ],
   ['delete-protection', 'DELETE', (stored) => remove(kafka(before(stored)))],

@@ -14,8 +14,11 @@ import { parseManifests } from '../../../src/policy/parse-manifests';
 import { configMapPlanSource } from '../../../src/policy/plan-source';
 import { CHART_VERSIONS, REPO_ROOT } from '../../support/paths';
 import { admissionReview } from '../../support/pods';
+import { resolveConfig, type PartialConfig } from '../../../src/core/config';
+import { renderManifests } from '../../../src/postrender/render';
 import {
   render,
+  renderPath,
   withAnnotations,
   withBrokerContainer,
   withBrokerEnv,
@@ -234,12 +237,32 @@ const PAIRS: [
       `${v}/default → ${v}/default after kafka-warden render`,
       () => render(v, 'default'),
       () => postRendered(v, 'default'),
+      'deny: listener-migration',
+    ],
+    [
+      `${v}/default → ${v}/default after kafka-warden render with tls.interBrokerListener: PLAINTEXT (first roll)`,
+      () => render(v, 'default'),
+      () => postRendered(v, 'default', { tls: { interBrokerListener: 'PLAINTEXT' } }),
+      'allow',
+    ],
+    [
+      `${v}/default after kafka-warden render with tls.interBrokerListener: PLAINTEXT → after kafka-warden render (second roll)`,
+      () => postRendered(v, 'default', { tls: { interBrokerListener: 'PLAINTEXT' } }),
+      () => postRendered(v, 'default'),
       'allow',
     ],
   ]),
 ];
 
-function postRendered(version: string, valueSet: string): KubeObject[] {
+/** The render through kafka-warden: the golden output, or rendered here with a configuration. */
+function postRendered(version: string, valueSet: string, config?: PartialConfig): KubeObject[] {
+  if (config) {
+    const output = renderManifests(
+      readFileSync(renderPath(version, valueSet), 'utf8'),
+      resolveConfig(config),
+    );
+    return parseManifests(output, `${version}/${valueSet} rendered`).map((s) => s.object);
+  }
   const file = path.join(REPO_ROOT, 'test', 'golden', 'expected', version, `${valueSet}.yaml`);
   return parseManifests(readFileSync(file, 'utf8'), file).map((s) => s.object);
 }
