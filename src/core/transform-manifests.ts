@@ -267,8 +267,9 @@ function clusterResources(
     cluster.spec.selector?.matchLabels ?? cluster.spec.template?.metadata?.labels ?? {};
   const hasBudget = objects.some((o) => {
     if (o?.kind !== 'PodDisruptionBudget' || !isRecord(o.spec)) return false;
-    const budgetLabels = (o.spec.selector as LabelSelector | undefined)?.matchLabels;
-    return budgetLabels !== undefined && labelsMatch(selector, budgetLabels);
+    // A render may write `matchLabels:` with nothing after it (null): that selects nothing here.
+    const budgetLabels: unknown = (o.spec.selector as LabelSelector | undefined)?.matchLabels;
+    return isRecord(budgetLabels) && labelsMatch(selector, budgetLabels as Record<string, string>);
   });
   if (config.disruptionBudgets.kafka && !hasBudget) {
     result.push({

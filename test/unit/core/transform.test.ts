@@ -2,6 +2,9 @@ import { resolveConfig } from '../../../src/core/config';
 import { WardenError } from '../../../src/core/errors';
 import { transformManifests } from '../../../src/core/transform-manifests';
 import type { KubeObject } from '../../../src/core/k8s-types';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { renderRelease } from '../../../src/postrender/render';
 
 describe('PodDisruptionBudget upgrade', () => {
   test('policy/v1beta1 with a selector becomes policy/v1 and keeps its spec', () => {
@@ -24,6 +27,29 @@ describe('PodDisruptionBudget upgrade', () => {
     };
     expect(() => transformManifests([pdb], resolveConfig())).toThrow(WardenError);
     expect(() => transformManifests([pdb], resolveConfig())).toThrow(/PodDisruptionBudget zk/);
+  });
+
+  test('a budget whose matchLabels is null selects no broker: the broker budget is still added', () => {
+    // Found by the fuzz tier: `matchLabels:` with nothing after it is null, and was read as labels.
+    const release = readFileSync(
+      path.join(__dirname, '../../../examples/cp-helm-charts-0.6.1-default.yaml'),
+      'utf8',
+    );
+    const nullSelector = [
+      'apiVersion: policy/v1',
+      'kind: PodDisruptionBudget',
+      'metadata:',
+      '  name: odd',
+      'spec:',
+      '  maxUnavailable: 1',
+      '  selector:',
+      '    matchLabels:',
+    ].join('\n');
+    const result = renderRelease(`${release}\n---\n${nullSelector}\n`, resolveConfig());
+    const budgets = result.objects.filter((o) => o?.kind === 'PodDisruptionBudget');
+    expect(budgets.map((b) => b?.metadata?.name)).toEqual(
+      expect.arrayContaining(['odd', expect.stringContaining('kafka')]),
+    );
   });
 
   test('the upgrade can be switched off', () => {
