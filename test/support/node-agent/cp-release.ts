@@ -34,8 +34,9 @@ export interface ReleaseOptions {
   warden: PartialConfig | null;
   /** `--set` values on top of the kafka-and-ZooKeeper-only value set. */
   set?: string[];
-  /** Every values file of ../shared/cp-helm-charts/values by default none beyond kafka-zk-only. */
-  valuesFiles?: string[];
+  /** The chart's every component (Schema Registry, Connect, REST Proxy, ksqlDB, Control Center);
+   * default: Kafka and ZooKeeper only. */
+  allComponents?: boolean;
   /** Broker names in the TLS Secrets (the scale-up tests need one more). Default 3. */
   tlsReplicas?: number;
 }
@@ -102,9 +103,7 @@ export async function installRelease(
       renderer = ['--post-renderer', stockRenderer?.path ?? ''];
     }
     const valueArgs = [
-      '-f',
-      kafkaZkOnlyValues(),
-      ...(options.valuesFiles ?? []).flatMap((f) => ['-f', f]),
+      ...(options.allComponents ? [] : ['-f', kafkaZkOnlyValues()]),
       ...(options.set ?? []).flatMap((s) => ['--set', s]),
     ];
     const installed = await helm.run([
