@@ -73,7 +73,7 @@ test('every component starts as appuser (1000) and reads its keystore and creden
             p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
         ),
       );
-      return ready.every((p) => p !== undefined) ? (ready) : undefined;
+      return ready.every((p) => p !== undefined) ? ready : undefined;
     },
     240_000,
     1_000,
