@@ -6,16 +6,10 @@
  * kafka-warden they are asserted zero once its pods carry the Kafka-aware readiness gate (issue
  * #16 item 2; the agent honours readinessGates), and recorded as they are until then.
  */
-import { RollScenario, type RollResult } from './harness/scenario';
+import { CHART_VALUES, RollScenario, WARDEN, type RollResult } from './harness/scenario';
 import { apiRequest } from '../../support/control-plane';
 import { BROKER_STS } from '../../support/node-agent/cp-release';
 
-const CHART_VALUES = [
-  'cp-zookeeper.servers=1',
-  // No exporter sidecars: four fewer JVMs on a 2-core runner, and the roll does not need them.
-  'cp-kafka.prometheus.jmx.enabled=false',
-  'cp-zookeeper.prometheus.jmx.enabled=false',
-];
 const CHANGE = 'cp-kafka.configurationOverrides.log\\.retention\\.hours=169';
 
 async function gated(scenario: RollScenario): Promise<boolean> {
@@ -30,12 +24,12 @@ async function gated(scenario: RollScenario): Promise<boolean> {
 async function configChangeRoll(warden: boolean): Promise<{ result: RollResult; gate: boolean }> {
   const scenario = await RollScenario.start({
     namespace: warden ? 'rolls-warden' : 'rolls-stock',
-    warden: warden ? { metrics: { enabled: false } } : null,
+    warden: warden ? WARDEN : null,
     set: CHART_VALUES,
   });
   try {
     const roll = await scenario.roll('broker configuration change', async () => {
-      const run = await scenario.release.upgrade([CHANGE]);
+      const run = await scenario.release.upgrade({ set: [CHANGE] });
       if (run.status !== 0) throw new Error(`helm upgrade: ${run.stdout}${run.stderr}`);
     });
     const [result] = await scenario.finish([roll]);

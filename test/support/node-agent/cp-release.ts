@@ -43,11 +43,14 @@ export interface ReleaseOptions {
 
 export interface Release {
   namespace: string;
-  material: ClusterMaterial | null;
+  /** The TLS material issued (null until kafka-warden renders the release). */
+  readonly material: ClusterMaterial | null;
   /** `my-cp-cp-kafka-N.my-cp-cp-kafka-headless.<ns>:port` for N in 0…count-1. */
   bootstrap(port: number, count?: number): string[];
   kafka(options?: { tls?: boolean; clientId?: string }): Kafka;
-  upgrade(set: string[]): Promise<HelmRun>;
+  /** `helm upgrade --reuse-values`: new `--set` values, and/or kafka-warden's configuration
+   * (a stock release switches to the post-renderer). */
+  upgrade(change: { set?: string[]; warden?: PartialConfig }): Promise<HelmRun>;
   podsReady(app: 'cp-kafka' | 'cp-zookeeper', count: number, timeoutMs: number): Promise<void>;
   cleanup(): void;
 }
@@ -68,40 +71,45 @@ export async function installRelease(
   try {
     await createNamespace(cp, options.namespace);
     let material: ClusterMaterial | null = null;
-    let renderer: string[];
-    if (options.warden !== null) {
-      const config = resolveConfig(options.warden);
-      material = await issueClusterMaterial({
-        cluster: BROKER_STS,
-        headlessService: BROKER_HEADLESS,
-        namespace: options.namespace,
-        replicas: options.tlsReplicas ?? 3,
-        config,
-        dir,
-      });
-      for (const secret of material.secrets) {
-        const res = await apiRequest(
-          cp,
-          'POST',
-          `/api/v1/namespaces/${options.namespace}/secrets`,
-          secret,
-        );
-        if (res.status !== 201)
-          throw new Error(`Secret ${secret.metadata?.name}: HTTP ${res.status}`);
+    let configs = 0;
+    /** The post-renderer for kafka-warden `config`: the Secrets issued first (once). */
+    const wardenRenderer = async (config: PartialConfig): Promise<string[]> => {
+      if (!material) {
+        material = await issueClusterMaterial({
+          cluster: BROKER_STS,
+          headlessService: BROKER_HEADLESS,
+          namespace: options.namespace,
+          replicas: options.tlsReplicas ?? 3,
+          config: resolveConfig(config),
+          dir,
+        });
+        for (const secret of material.secrets) {
+          const res = await apiRequest(
+            cp,
+            'POST',
+            `/api/v1/namespaces/${options.namespace}/secrets`,
+            secret,
+          );
+          if (res.status !== 201) {
+            throw new Error(`Secret ${secret.metadata?.name}: HTTP ${res.status}`);
+          }
+        }
       }
-      const configFile = path.join(dir, 'warden.yaml');
+      const configFile = path.join(dir, `warden-${configs++}.yaml`);
       // JSON is YAML.
-      writeFileSync(configFile, JSON.stringify(options.warden));
-      renderer = [
+      writeFileSync(configFile, JSON.stringify(config));
+      return [
         ...helm.wardenPostRenderer(),
         '--post-renderer-args',
         '--config',
         '--post-renderer-args',
         configFile,
       ];
-    } else {
-      renderer = ['--post-renderer', stockRenderer?.path ?? ''];
-    }
+    };
+    let renderer =
+      options.warden === null
+        ? ['--post-renderer', stockRenderer?.path ?? '']
+        : await wardenRenderer(options.warden);
     const valueArgs = [
       ...(options.allComponents ? [] : ['-f', kafkaZkOnlyValues()]),
       ...(options.set ?? []).flatMap((s) => ['--set', s]),
@@ -120,7 +128,9 @@ export async function installRelease(
 
     const release: Release = {
       namespace: options.namespace,
-      material,
+      get material() {
+        return material;
+      },
       bootstrap(port, count = 3) {
         return Array.from(
           { length: count },
@@ -130,14 +140,19 @@ export async function installRelease(
       kafka(clientOptions = {}) {
         const tls = clientOptions.tls === true;
         if (tls && !material) throw new Error('the stock release has no TLS listener');
+        const client = tls ? (material as ClusterMaterial | null)?.client : undefined;
         return agentKafka({
           brokers: release.bootstrap(tls ? 9093 : 9092),
           dns: agent.dns,
-          material: tls ? (material?.client ?? null) : null,
+          material: client ?? null,
           ...(clientOptions.clientId ? { clientId: clientOptions.clientId } : {}),
         });
       },
-      upgrade(set) {
+      async upgrade(change) {
+        // A release moving to kafka-warden (or to another configuration of it) renders with it
+        // from now on.
+        if (change.warden) renderer = await wardenRenderer(change.warden);
+        const set = change.set ?? [];
         return helm.run([
           'upgrade',
           RELEASE,

@@ -21,6 +21,16 @@ import { Load } from './load';
 import { brokerUids, rolledOut, terminated } from './roll';
 
 export const TOPIC = 'rolls';
+
+/** The chart's values for every roll: one ZooKeeper, no exporter sidecars (four fewer JVMs on a
+ * 2-core runner; no roll needs them). */
+export const CHART_VALUES = [
+  'cp-zookeeper.servers=1',
+  'cp-kafka.prometheus.jmx.enabled=false',
+  'cp-zookeeper.prometheus.jmx.enabled=false',
+];
+/** kafka-warden's configuration for the rolls: the defaults, without the exporter it would add. */
+export const WARDEN = { metrics: { enabled: false } };
 export const MIN_ISR = 2;
 
 export interface RollResult {
