@@ -17,6 +17,7 @@
  *     is killed at once;
  *   - every worker's sync: containers (re)started, probes run, status written.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,8 @@ import { list, write, type Api, type Obj } from './kube';
 import { PodWorker, type AgentEvent } from './pod-worker';
 
 export interface NodeAgent {
+  /** The latest failures (config errors, volumes not ready, failed ticks), for a timeout's message. */
+  recentErrors(count?: number): string[];
   nodeName: string;
   nodeAddress: string;
   dir: string;
@@ -54,10 +57,26 @@ type Pod = Obj<
   PodSpec & { nodeName?: string; schedulerName?: string; terminationGracePeriodSeconds?: number }
 >;
 
+/** What the agent needs of the machine; a missing piece fails the tier here, loudly. */
+function checkMachine(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      'the node agent runs as root (as a kubelet does): it chowns volumes and starts containers as other users',
+    );
+  }
+  const setpriv = spawnSync('setpriv', ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (setpriv.status !== 0) {
+    throw new Error(
+      'setpriv (util-linux) not found: the node agent starts containers as their users with it',
+    );
+  }
+}
+
 export async function startNodeAgent(
   api: Api,
   options: { keepDir?: boolean } = {},
 ): Promise<NodeAgent> {
+  checkMachine();
   const addresses: PodAddresses = await allocateAddresses();
   const dir = mkdtempSync(path.join(tmpdir(), 'kw-node-'));
   // Non-root containers must reach their volumes under here.
@@ -180,6 +199,15 @@ export async function startNodeAgent(
     dir,
     dns,
     events,
+    recentErrors(count = 10) {
+      return events
+        .filter((e) => /error|not ready|failed|exited/.test(e.what))
+        .slice(-count)
+        .map(
+          (e) =>
+            `${e.pod}${e.container ? `/${e.container}` : ''}: ${e.what}${e.detail ? `: ${e.detail}` : ''}`,
+        );
+    },
     worker(namespace, name) {
       return [...workers.values()].find((w) => w.name === `${namespace}/${name}`);
     },

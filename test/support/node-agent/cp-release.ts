@@ -45,6 +45,8 @@ export interface Release {
   namespace: string;
   /** The TLS material issued (null until kafka-warden renders the release). */
   readonly material: ClusterMaterial | null;
+  /** True once the release is rendered by kafka-warden (installed so, or switched on upgrade). */
+  readonly byWarden: boolean;
   /** `my-cp-cp-kafka-N.my-cp-cp-kafka-headless.<ns>:port` for N in 0…count-1. */
   bootstrap(port: number, count?: number): string[];
   kafka(options?: { tls?: boolean; clientId?: string }): Kafka;
@@ -106,6 +108,7 @@ export async function installRelease(
         configFile,
       ];
     };
+    let byWarden = options.warden !== null;
     let renderer =
       options.warden === null
         ? ['--post-renderer', stockRenderer?.path ?? '']
@@ -131,6 +134,9 @@ export async function installRelease(
       get material() {
         return material;
       },
+      get byWarden() {
+        return byWarden;
+      },
       bootstrap(port, count = 3) {
         return Array.from(
           { length: count },
@@ -139,8 +145,8 @@ export async function installRelease(
       },
       kafka(clientOptions = {}) {
         const tls = clientOptions.tls === true;
-        if (tls && !material) throw new Error('the stock release has no TLS listener');
-        const client = tls ? (material as ClusterMaterial | null)?.client : undefined;
+        const client = tls ? release.material?.client : undefined;
+        if (tls && !client) throw new Error('the stock release has no TLS listener');
         return agentKafka({
           brokers: release.bootstrap(tls ? 9093 : 9092),
           dns: agent.dns,
@@ -151,7 +157,10 @@ export async function installRelease(
       async upgrade(change) {
         // A release moving to kafka-warden (or to another configuration of it) renders with it
         // from now on.
-        if (change.warden) renderer = await wardenRenderer(change.warden);
+        if (change.warden) {
+          renderer = await wardenRenderer(change.warden);
+          byWarden = true;
+        }
         const set = change.set ?? [];
         return helm.run([
           'upgrade',
@@ -178,7 +187,11 @@ export async function installRelease(
           },
           timeoutMs,
           1_000,
-        );
+        ).catch((error: Error) => {
+          throw new Error(
+            `${error.message}; the node agent's latest failures:\n${agent.recentErrors().join('\n')}`,
+          );
+        });
       },
       cleanup,
     };

@@ -62,7 +62,6 @@ export class RollScenario {
     readonly release: Release,
     readonly load: Load,
     readonly monitor: IsrMonitor,
-    private readonly chart: RollResult['chart'],
   ) {}
 
   static async start(options: ReleaseOptions): Promise<RollScenario> {
@@ -102,13 +101,7 @@ export class RollScenario {
       await monitor.fullIsr(120_000);
       const load = new Load(kafka, TOPIC);
       await load.start();
-      return new RollScenario(
-        cluster,
-        release,
-        load,
-        monitor,
-        options.warden === null ? 'stock' : 'kafka-warden',
-      );
+      return new RollScenario(cluster, release, load, monitor);
     } catch (error) {
       release?.cleanup();
       await cluster.stop();
@@ -145,7 +138,8 @@ export class RollScenario {
     }
     return {
       scenario,
-      chart: this.chart,
+      // What rendered the roll's new pods: a stock release switched to kafka-warden counts as it.
+      chart: this.release.byWarden ? 'kafka-warden' : 'stock',
       rollSeconds: Math.round(rollMs / 1000),
       sent: end.sent - start.sent,
       failedSends: end.failed - start.failed,
