@@ -87,7 +87,18 @@ test('every component starts as appuser (1000) and reads its keystore and creden
     );
     expect(started?.detail).toMatch(/^stand-in pid \d+ as 1000:1000$/);
     expect(pod.status?.containerStatuses?.find((c) => c.name === name)?.restartCount).toBe(0);
-    const log = readFileSync(cluster.agent.logFile(NS, pod.metadata.name, name), 'utf8');
+    // Ready comes with the start (no readiness probe, as the kubelet does); the stand-in's reads
+    // follow within moments.
+    const log = await eventually(
+      `${pod.metadata.name}: the stand-in's reads done`,
+      () => {
+        const text = readFileSync(cluster.agent.logFile(NS, pod.metadata.name, name), 'utf8');
+        return Promise.resolve(
+          /stand-in for image .* ready|cannot read/.test(text) ? text : undefined,
+        );
+      },
+      30_000,
+    );
     // The client Secret's keystore, truststore and their credentials, each read as appuser.
     const read = [...log.matchAll(/^read (.+)$/gm)].map((m) => m[1] as string);
     expect(read.map((f) => path.basename(f)).sort()).toEqual(
