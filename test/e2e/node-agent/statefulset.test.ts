@@ -193,7 +193,15 @@ test('a StatefulSet pod is bound, runs as its image user with its env and volume
     GREETING: 'hello web-0',
   });
   // The Secret files: root-owned, 0400 widened to 0440 for the fsGroup, readable by appuser.
-  const log = readFileSync(cluster.agent.logFile(NS, 'web-0', 'registry'), 'utf8');
+  // Ready comes with the start (no readiness probe); the stand-in's reads follow within moments.
+  const log = await soon(
+    "web-0: the stand-in's reads done",
+    () => {
+      const text = readFileSync(cluster.agent.logFile(NS, 'web-0', 'registry'), 'utf8');
+      return /ready$|cannot read/m.test(text) ? text : undefined;
+    },
+    30_000,
+  );
   expect(log).toMatch(/read .*\/keystore\.p12/);
   expect(log).toContain('stand-in for image confluentinc/cp-schema-registry:6.1.0 ready');
 
