@@ -26,6 +26,7 @@ import { allocateAddresses, toApiAddress, type PodAddresses } from './addresses'
 import { ClusterDns, dnsRecords, type EndpointSlice } from './dns';
 import { list, write, type Api, type Obj } from './kube';
 import { PodWorker, type AgentEvent } from './pod-worker';
+import { Watchdog } from './watchdog';
 
 export interface NodeAgent {
   /** The latest failures (config errors, volumes not ready, failed ticks), for a timeout's message. */
@@ -86,6 +87,8 @@ export async function startNodeAgent(
   const log4jConfig = path.join(dir, 'log4j.properties');
   writeFileSync(log4jConfig, LOG4J);
   const dns = new ClusterDns(hostsFile);
+  const keepDir = options.keepDir === true || process.env.KW_KEEP_NODE_AGENT === '1';
+  const watchdog = new Watchdog(dir, keepDir);
   const nodeName = `kw-node-${addresses.block.replaceAll('.', '-')}`;
   const events: AgentEvent[] = [];
   const workers = new Map<string, PodWorker>(); // by uid
@@ -138,6 +141,7 @@ export async function startNodeAgent(
           claimsDir: path.join(dir, 'claims'),
           hostsFile,
           log4jConfig,
+          track: (child) => watchdog.track(child),
           record: (event) =>
             events.push({ at: Date.now(), pod: `${namespace}/${name}`, uid, ...event }),
         });
@@ -225,9 +229,8 @@ export async function startNodeAgent(
       await Promise.all([...workers.values()].map((w) => w.terminate(5, false)));
       workers.clear();
       await addresses.release();
-      if (!options.keepDir && process.env.KW_KEEP_NODE_AGENT !== '1') {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      watchdog.stop();
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

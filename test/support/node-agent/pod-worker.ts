@@ -48,6 +48,8 @@ export interface WorkerContext {
   hostsFile: string;
   log4jConfig: string;
   record(event: Omit<AgentEvent, 'at' | 'pod' | 'uid'>): void;
+  /** Every process started, for the watchdog (killed if the test process dies). */
+  track(process: ManagedProcess): void;
 }
 
 const BACKOFF_START_MS = 10_000;
@@ -190,6 +192,7 @@ export class PodWorker {
       if (!command) throw new Error(`init container ${container.name}: no command`);
       const run = asIdentity(identity, command, args);
       const code = await runToEnd(
+        this.ctx,
         run.command,
         run.args,
         {
@@ -254,6 +257,7 @@ export class PodWorker {
         cwd: this.ctx.podDir,
       });
       run.process = child;
+      this.ctx.track(child);
       const startedAt = Date.now();
       run.state = {
         ...run.state,
@@ -413,12 +417,14 @@ export class PodWorker {
 
 /** Runs a process to its end (bounded), output appended to `logFile`. */
 function runToEnd(
+  ctx: Pick<WorkerContext, 'track'>,
   command: string,
   args: string[],
   env: Record<string, string>,
   logFile: string,
 ): Promise<number> {
   const child = startProcess({ name: path.basename(logFile), command, args, env, logFile });
+  ctx.track(child);
   const timer = setTimeout(() => void child.stop(0), INIT_TIMEOUT_MS);
   return child.exited.then((exit) => {
     clearTimeout(timer);
