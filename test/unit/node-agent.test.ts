@@ -5,6 +5,7 @@
  */
 import { dnsRecords, type EndpointSlice } from '../support/node-agent/dns';
 import { podStatus, type ContainerState } from '../support/node-agent/pod-status';
+import { podLocalCommand } from '../support/node-agent/probes';
 
 const container = (ready: boolean): ContainerState => ({
   name: 'c',
@@ -112,5 +113,17 @@ describe('cluster DNS from EndpointSlices', () => {
     expect(dnsRecords([service('c', { clusterIP: '10.96.0.10' })], [slice('c', true)]).size).toBe(
       0,
     );
+  });
+});
+
+describe("exec probes in the pod's network", () => {
+  test('127.0.0.1 and localhost are the pod: rewritten to its address, nothing else', () => {
+    const script =
+      'exec 3<>/dev/tcp/127.0.0.1/2181 && curl http://localhost:8080/ && echo 127.0.0.10 localhost.example';
+    expect(podLocalCommand(['bash', '-c', script], '127.240.1.11')).toEqual([
+      'bash',
+      '-c',
+      'exec 3<>/dev/tcp/127.240.1.11/2181 && curl http://127.240.1.11:8080/ && echo 127.0.0.10 localhost.example',
+    ]);
   });
 });

@@ -2,6 +2,11 @@
  * One probe attempt, as the kubelet makes it, against the pod's address: `tcpSocket` (a
  * connection opens), `httpGet` (a status 200–399), `exec` (the command exits 0, run as the
  * container's user with its environment). Every attempt is bounded by `timeoutSeconds` (default 1).
+ *
+ * An exec probe runs on the host, not in the pod's network namespace: `127.0.0.1` and `localhost`
+ * in its command mean the pod itself, so they are rewritten to the pod's address (as the Kafka
+ * tier rewrites the exporter's jmxUrl). kafka-warden's ZooKeeper probe (`srvr` over bash's
+ * /dev/tcp/127.0.0.1/<port>) depends on it: ZooKeeper binds the pod address only.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -29,8 +34,16 @@ export async function probeOnce(probe: Probe, target: ProbeTarget): Promise<bool
       return false;
     }
   }
-  if (probe.exec) return exec(probe.exec.command, target, timeoutMs);
+  if (probe.exec)
+    return exec(podLocalCommand(probe.exec.command, target.address), target, timeoutMs);
   throw new Error(`container ${target.container.name}: a probe with no tcpSocket, httpGet or exec`);
+}
+
+/** The command with the pod's own loopback names (`127.0.0.1`, `localhost`) at its address. */
+export function podLocalCommand(command: string[], address: string): string[] {
+  return command.map((arg) =>
+    arg.replace(/(?<![\w.])(?:127\.0\.0\.1|localhost)(?![\w.-])/g, address),
+  );
 }
 
 /** A named port is looked up in the container's ports, as the kubelet does. */
