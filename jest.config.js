@@ -49,6 +49,21 @@ module.exports = {
       testEnvironment: 'node',
     },
     {
+      // The node agent: pods of the real controllers run as processes (docs/node-agent.md).
+      displayName: 'node-agent',
+      testMatch: ['<rootDir>/test/e2e/node-agent/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
+    {
+      // Rolls under load: cp-helm-charts under the node agent, a producer and a consumer
+      // throughout each roll (docs/rolls.md).
+      displayName: 'rolls',
+      testMatch: ['<rootDir>/test/e2e/rolls/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
+    {
       // Seeded, bounded fuzzing of serve, the post-renderer and the loaders (docs/fuzz.md).
       displayName: 'fuzz',
       testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'],

@@ -1,0 +1,180 @@
+/**
+ * A roll measured under load: a release installed under the node agent, a topic with RF 3 and
+ * `min.insync.replicas` 2, the load (load.ts) and the ISR sampler (isr-monitor.ts) running, then
+ * the trigger (a `helm upgrade`), the roll to completion, and the audit of the whole topic.
+ * Every wait is bounded; `stop()` ends the load, the release and the cluster however it went.
+ */
+import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  installRelease,
+  BROKER_STS,
+  type Release,
+  type ReleaseOptions,
+} from '../../../support/node-agent/cp-release';
+import { startAgentCluster, type AgentCluster } from '../../../support/node-agent/cluster';
+import { eventually } from '../../../support/control-plane';
+import { withAdmin } from '../../kafka/harness/client-ops';
+import { IsrMonitor } from './isr-monitor';
+import { Load } from './load';
+import { brokerUids, rolledOut, terminated } from './roll';
+
+export const TOPIC = 'rolls';
+
+/** The chart's values for every roll: one ZooKeeper, no exporter sidecars (four fewer JVMs on a
+ * 2-core runner; no roll needs them). */
+export const CHART_VALUES = [
+  'cp-zookeeper.servers=1',
+  'cp-kafka.prometheus.jmx.enabled=false',
+  'cp-zookeeper.prometheus.jmx.enabled=false',
+];
+/** kafka-warden's configuration for the rolls: the defaults, without the exporter it would add. */
+export const WARDEN = { metrics: { enabled: false } };
+export const MIN_ISR = 2;
+
+export interface RollResult {
+  scenario: string;
+  chart: 'kafka-warden' | 'stock';
+  rollSeconds: number;
+  sent: number;
+  failedSends: number;
+  lost: number;
+  duplicated: number;
+  belowMinIsrSeconds: number;
+  underReplicatedSeconds: number;
+  unknownSeconds: number;
+  minIsrSeen: number;
+  /** From the roll's end to every partition in sync again. */
+  fullIsrAfterSeconds: number;
+  maxConsumerGapSeconds: number;
+  brokersTerminated: number;
+  errors: Record<string, number>;
+}
+
+/** Where each run appends its results (one JSON line per roll), printed at the end too. */
+export const RESULTS_FILE =
+  process.env.KW_ROLLS_RESULTS ?? path.join(tmpdir(), 'kafka-warden-rolls.jsonl');
+
+export class RollScenario {
+  private constructor(
+    readonly cluster: AgentCluster,
+    readonly release: Release,
+    readonly load: Load,
+    readonly monitor: IsrMonitor,
+  ) {}
+
+  static async start(options: ReleaseOptions): Promise<RollScenario> {
+    const cluster = await startAgentCluster();
+    let release: Release | null = null;
+    try {
+      release = await installRelease(cluster, options);
+      await release.podsReady('cp-zookeeper', 1, 300_000);
+      await release.podsReady('cp-kafka', 3, 900_000);
+      const kafka = release.kafka({ clientId: 'rolls' });
+      // Ready is not serving: the stock chart's pods have no probe, Ready when the JVM starts.
+      await eventually(
+        'three brokers registered',
+        () =>
+          withAdmin(kafka, (admin) => admin.describeCluster(), { retries: 0 }).then(
+            (c) => (c.brokers.length === 3 ? true : undefined),
+            () => undefined,
+          ),
+        300_000,
+        2_000,
+      );
+      await withAdmin(kafka, (admin) =>
+        admin.createTopics({
+          topics: [
+            {
+              topic: TOPIC,
+              numPartitions: 3,
+              replicationFactor: 3,
+              configEntries: [{ name: 'min.insync.replicas', value: String(MIN_ISR) }],
+            },
+          ],
+          waitForLeaders: true,
+        }),
+      );
+      const monitor = new IsrMonitor(kafka, TOPIC, MIN_ISR);
+      await monitor.start();
+      await monitor.fullIsr(120_000);
+      const load = new Load(kafka, TOPIC);
+      await load.start();
+      return new RollScenario(cluster, release, load, monitor);
+    } catch (error) {
+      release?.cleanup();
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  /** Runs `trigger`, waits for the roll, returns its numbers (the audit comes at `finish`). */
+  async roll(
+    scenario: string,
+    trigger: () => Promise<void>,
+    timeoutMs = 1_200_000,
+  ): Promise<Omit<RollResult, 'lost' | 'duplicated'>> {
+    const { cp, agent } = this.cluster;
+    const ns = this.release.namespace;
+    // Steady load first: the roll's numbers are the roll's.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const before = await brokerUids(cp, ns);
+    const start = this.load.counts();
+    this.monitor.reset();
+    this.load.resetConsumerGap();
+    const t0 = Date.now();
+    await trigger();
+    await rolledOut(cp, ns, BROKER_STS, timeoutMs);
+    const rollMs = Date.now() - t0;
+    const fullIsrMs = await this.monitor.fullIsr(300_000);
+    const isr = this.monitor.snapshot();
+    const end = this.load.counts();
+    const after = await brokerUids(cp, ns);
+    const errors: Record<string, number> = {};
+    for (const [kind, count] of Object.entries(end.errors)) {
+      const delta = count - (start.errors[kind] ?? 0);
+      if (delta > 0) errors[kind] = delta;
+    }
+    return {
+      scenario,
+      // What rendered the roll's new pods: a stock release switched to kafka-warden counts as it.
+      chart: this.release.byWarden ? 'kafka-warden' : 'stock',
+      rollSeconds: Math.round(rollMs / 1000),
+      sent: end.sent - start.sent,
+      failedSends: end.failed - start.failed,
+      belowMinIsrSeconds: isr.belowMinIsr,
+      underReplicatedSeconds: isr.underReplicated,
+      unknownSeconds: isr.unknown,
+      minIsrSeen: isr.minIsrSeen,
+      fullIsrAfterSeconds: Math.round(fullIsrMs / 1000),
+      maxConsumerGapSeconds: Math.round(end.maxConsumerGapMs / 1000),
+      brokersTerminated: terminated(agent, before).filter(
+        (uid) => ![...after.values()].includes(uid),
+      ).length,
+      errors,
+    };
+  }
+
+  /** Stops the load, audits the topic, records and returns the complete results. */
+  async finish(rolls: Omit<RollResult, 'lost' | 'duplicated'>[]): Promise<RollResult[]> {
+    await new Promise((r) => setTimeout(r, 5_000));
+    await this.load.stop();
+    const audit = await this.load.audit();
+    // The audit covers the whole run: its losses are attributed to every roll of it.
+    const results = rolls.map((r) => ({ ...r, lost: audit.lost, duplicated: audit.duplicated }));
+    for (const result of results) appendFileSync(RESULTS_FILE, `${JSON.stringify(result)}\n`);
+    console.log(`rolls (${RESULTS_FILE}):\n${results.map(formatRow).join('\n')}`);
+    return results;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.load.stop(), this.monitor.stop()]);
+    this.release.cleanup();
+    await this.cluster.stop();
+  }
+}
+
+export function formatRow(r: RollResult): string {
+  return `| ${r.scenario} | ${r.chart} | ${r.rollSeconds} | ${r.sent} | ${r.failedSends} | ${r.lost} | ${r.duplicated} | ${r.belowMinIsrSeconds} | ${r.underReplicatedSeconds} | ${r.unknownSeconds} | ${r.fullIsrAfterSeconds} |`;
+}
