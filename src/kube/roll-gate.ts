@@ -33,6 +33,7 @@ import {
 } from '../core/roll-gate';
 import type { ClusterRef } from '../policy/cluster-state';
 import { MERGE_PATCH, statusMessage, type KubeApi, type KubeResponse } from './kube-api';
+import { WatchedLoop } from './watched-loop';
 
 interface PodList {
   items?: unknown[];
@@ -47,7 +48,6 @@ export const MAX_PODS = 2000;
 const PAGE = 250;
 const MAX_REMEMBERED = 1000;
 const MAX_MESSAGE = 512;
-const WATCH_RETRY_MS = 2_000;
 
 export interface BrokerSyncSource {
   syncSnapshot(cluster: ClusterRef, signal: AbortSignal): Promise<SyncSnapshot>;
@@ -103,14 +103,15 @@ export class RollGateController {
   private readonly debounceMs: number;
   private readonly excluded: Set<string>;
   private readonly now: () => number;
-  private readonly aborter = new AbortController();
   private readonly servicesFixed = new Set<string>();
   private readonly reported = new Set<string>();
   private readonly metrics: { writes: Counter<'status' | 'reason'>; leader: Gauge };
-  private stopped = false;
-  private pending = false;
-  private wake: (() => void) | undefined;
-  private running: Promise<void>[] = [];
+  private readonly loop: WatchedLoop;
+
+  /** True once stop() was called: a pass checks it between its writes. */
+  private get stopped(): boolean {
+    return this.loop.stopped;
+  }
 
   constructor(private readonly options: RollGateOptions) {
     this.logger = options.logger.child({ component: 'roll-gate' });
@@ -119,6 +120,14 @@ export class RollGateController {
     this.debounceMs = options.debounceMs ?? 250;
     this.excluded = new Set(options.excludeNamespaces ?? []);
     this.now = options.now ?? Date.now;
+    this.loop = new WatchedLoop({
+      api: options.api,
+      intervalMs: this.intervalMs,
+      debounceMs: this.debounceMs,
+      pass: () => this.reconcile(),
+      onPassError: (error) => this.logger.error({ error: error.message }, 'roll gate pass failed'),
+      logger: this.logger,
+    });
     const registers = options.registry ? [options.registry] : [];
     this.metrics = {
       writes: new Counter({
@@ -139,20 +148,16 @@ export class RollGateController {
     const paths = this.collectionPaths().map(
       (p) => `${p}?labelSelector=${encodeURIComponent(SELECTOR)}`,
     );
-    this.running = [this.loop(), ...paths.map((path) => this.watchLoop(path))];
+    this.loop.start(paths);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.aborter.abort();
-    this.wake?.();
-    await Promise.allSettled(this.running);
+    await this.loop.stop();
   }
 
   /** Runs a pass soon (a watch event); bursts become one pass. */
   trigger(): void {
-    this.pending = true;
-    this.wake?.();
+    this.loop.trigger();
   }
 
   /** One pass over the gated pods; does nothing unless this replica leads. */
@@ -332,47 +337,6 @@ export class RollGateController {
     if (this.reported.size < MAX_REMEMBERED) this.reported.add(key);
     this.logger.warn(fields, message);
   }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      this.pending = false;
-      try {
-        await this.reconcile();
-      } catch (error) {
-        this.logger.error({ error: (error as Error).message }, 'roll gate pass failed');
-      }
-      if (this.stopped) break;
-      if (!this.pending) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.intervalMs);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-      }
-      if (!this.stopped) await delay(this.debounceMs, this.aborter.signal);
-    }
-  }
-
-  private async watchLoop(path: string): Promise<void> {
-    const { signal } = this.aborter;
-    while (!this.stopped) {
-      try {
-        await this.options.api.watch(
-          path,
-          (event) => {
-            if (event.type !== 'BOOKMARK') this.trigger();
-          },
-          signal,
-        );
-      } catch (error) {
-        this.logger.debug({ path, error: (error as Error).message }, 'watch ended; restarting');
-      }
-      if (!this.stopped) await delay(WATCH_RETRY_MS, signal);
-    }
-  }
 }
 
 /**
@@ -451,20 +415,4 @@ export function gatedPod(item: unknown): GatedPod | undefined {
     containersReady: find('ContainersReady')?.status === 'True',
     condition: find(BROKER_IN_SYNC_CONDITION),
   };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

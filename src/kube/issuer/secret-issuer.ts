@@ -27,6 +27,7 @@ import type { WardenConfig } from '../../core/config';
 import type { KubeObject } from '../../core/k8s-types';
 import { systemClock, type Clock } from '../../tls';
 import type { KubeApi } from '../kube-api';
+import { WatchedLoop } from '../watched-loop';
 import { collectionPaths } from './api';
 import type { IssuerAuthorisation } from './authorisation';
 import { BrokerRoll } from './broker-roll';
@@ -65,7 +66,6 @@ export type { EnsureResult } from './context';
 export const DEFAULT_EXCLUDED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 const DEFAULT_INTERVAL_MS = 10_000;
 const DEFAULT_DEBOUNCE_MS = 250;
-const WATCH_RETRY_MS = 2_000;
 
 export class SecretIssuer {
   private readonly context: IssuerContext;
@@ -74,11 +74,12 @@ export class SecretIssuer {
   private readonly roll: BrokerRoll;
   private readonly intervalMs: number;
   private readonly debounceMs: number;
-  private readonly aborter = new AbortController();
-  private stopped = false;
-  private pending = false;
-  private wake: (() => void) | undefined;
-  private running: Promise<void>[] = [];
+  private readonly loop: WatchedLoop;
+
+  /** True once stop() was called: a pass checks it between its writes. */
+  private get stopped(): boolean {
+    return this.loop.stopped;
+  }
 
   constructor(private readonly options: SecretIssuerOptions) {
     const logger = options.logger.child({ component: 'secret-issuer' });
@@ -99,6 +100,17 @@ export class SecretIssuer {
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.roll = new BrokerRoll(this.context, this.intervalMs);
+    this.loop = new WatchedLoop({
+      api: options.api,
+      intervalMs: this.intervalMs,
+      debounceMs: this.debounceMs,
+      pass: () => this.reconcile(),
+      onPassError: (error) => {
+        this.context.metrics.passes.inc({ result: 'error' });
+        this.context.logger.error({ error: error.message }, 'issuer pass failed');
+      },
+      logger: this.context.logger,
+    });
   }
 
   /** Starts the watch and the periodic pass; the first pass runs at once. */
@@ -111,7 +123,7 @@ export class SecretIssuer {
         (path) => `${path}?${REQUEST_QUERY}`,
       ),
     ];
-    this.running = [this.loop(), ...paths.map((path) => this.watchLoop(path))];
+    this.loop.start(paths);
     this.context.logger.info(
       {
         ca: `${this.options.caSecret.namespace}/${this.options.caSecret.name}`,
@@ -127,16 +139,12 @@ export class SecretIssuer {
 
   /** Asks for a pass soon (coalesced with other requests). */
   trigger(): void {
-    this.pending = true;
-    this.wake?.();
+    this.loop.trigger();
   }
 
   /** Stops watching and waits for the pass in progress (each request has its own deadline). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.aborter.abort();
-    this.wake?.();
-    await Promise.allSettled(this.running);
+    await this.loop.stop();
     this.context.logger.info('secret issuer stopped');
   }
 
@@ -218,71 +226,4 @@ export class SecretIssuer {
     if (reason === 'not-authorised') logger.warn(fields, message);
     else logger.error(fields, message);
   }
-
-  private async loop(): Promise<void> {
-    const { logger, metrics } = this.context;
-    while (!this.stopped) {
-      this.pending = false;
-      try {
-        await this.reconcile();
-      } catch (error) {
-        metrics.passes.inc({ result: 'error' });
-        logger.error({ error: (error as Error).message }, 'issuer pass failed');
-      }
-      if (this.stopped) break;
-      await this.idle();
-    }
-  }
-
-  /** Until the next period, or a trigger followed by the debounce. */
-  private async idle(): Promise<void> {
-    if (!this.pending) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.intervalMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-    if (!this.stopped) await delay(this.debounceMs, this.aborter.signal);
-  }
-
-  private async watchLoop(path: string): Promise<void> {
-    const { signal } = this.aborter;
-    while (!this.stopped) {
-      try {
-        await this.options.api.watch(
-          path,
-          (event) => {
-            if (event.type !== 'BOOKMARK') this.trigger();
-          },
-          signal,
-        );
-      } catch (error) {
-        this.context.logger.debug(
-          { path, error: (error as Error).message },
-          'watch ended; restarting',
-        );
-      }
-      if (!this.stopped) await delay(WATCH_RETRY_MS, signal);
-    }
-  }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
