@@ -15,6 +15,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { LookupFunction } from 'node:net';
 import { fromApiAddress } from './addresses';
+import { lookupIn } from '../../e2e/kafka/harness/pod-network';
 import type { Obj } from './kube';
 
 export interface EndpointSlice {
@@ -98,24 +99,5 @@ export class ClusterDns {
   }
 
   /** For net/tls.connect: names outside the table fail with ENOTFOUND. */
-  readonly lookup: LookupFunction = (name, options, callback) => {
-    const addresses = this.resolve(name);
-    if (addresses.length === 0) {
-      const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${name} (not in cluster DNS)`), {
-        code: 'ENOTFOUND',
-        hostname: name,
-      });
-      callback(error, '', 4);
-      return;
-    }
-    if (options.all) {
-      // The `all` overload of the callback; LookupFunction types only the single-address form.
-      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(
-        null,
-        addresses.map((address) => ({ address, family: 4 })),
-      );
-    } else {
-      callback(null, addresses[0] as string, 4);
-    }
-  };
+  readonly lookup: LookupFunction = lookupIn((name) => this.resolve(name), 'cluster DNS');
 }

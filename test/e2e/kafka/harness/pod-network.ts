@@ -52,29 +52,7 @@ export class PodNetwork {
    * A `lookup` for net/tls.connect. Names outside the table fail with ENOTFOUND rather than fall
    * through to the system resolver: every address a client dials must come from this table.
    */
-  readonly lookup: LookupFunction = (name, options, callback) => {
-    const addresses = this.resolve(name);
-    if (addresses.length === 0) {
-      const error = Object.assign(
-        new Error(`getaddrinfo ENOTFOUND ${name} (not in the pod network)`),
-        {
-          code: 'ENOTFOUND',
-          hostname: name,
-        },
-      );
-      callback(error, '', 4);
-      return;
-    }
-    if (options.all) {
-      // The `all` overload of the callback; LookupFunction types only the single-address form.
-      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(
-        null,
-        addresses.map((address) => ({ address, family: 4 })),
-      );
-    } else {
-      callback(null, addresses[0] as string, 4);
-    }
-  };
+  readonly lookup: LookupFunction = lookupIn((name) => this.resolve(name), 'the pod network');
 }
 
 let nextBlock = 0;
@@ -119,4 +97,31 @@ export function freePort(address: string): Promise<number> {
       );
     });
   });
+}
+
+/**
+ * A `lookup` for net/tls.connect over a name table: a name outside it fails with ENOTFOUND, naming
+ * the table (`where`) so a failed connection says which harness's names were searched.
+ */
+export function lookupIn(resolve: (name: string) => string[], where: string): LookupFunction {
+  return (name, options, callback) => {
+    const addresses = resolve(name);
+    if (addresses.length === 0) {
+      const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${name} (not in ${where})`), {
+        code: 'ENOTFOUND',
+        hostname: name,
+      });
+      callback(error, '', 4);
+      return;
+    }
+    if (options.all) {
+      // The `all` overload of the callback; LookupFunction types only the single-address form.
+      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(
+        null,
+        addresses.map((address) => ({ address, family: 4 })),
+      );
+    } else {
+      callback(null, addresses[0] as string, 4);
+    }
+  };
 }
