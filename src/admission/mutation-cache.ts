@@ -10,31 +10,12 @@
  * recently used goes first) and scoped to one configuration object, so a new configuration never meets an old answer.
  */
 import type { WardenConfig } from '../core/config';
-import { isRecord, POD_NAME_LABEL, type KubeObject, type PodSpec } from '../core/k8s-types';
+import { isRecord, type PodSpec } from '../core/k8s-types';
 import { platformTokenVolume } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
 import { keepAnswer, withPatchText } from './answer-bytes';
 import type { AdmissionRequest } from './review';
-
-const POD_SPECIFIC_METADATA = new Set([
-  'name',
-  'generateName',
-  'uid',
-  'resourceVersion',
-  'creationTimestamp',
-  'managedFields',
-]);
-const POD_SPECIFIC_LABELS = new Set([
-  POD_NAME_LABEL,
-  'apps.kubernetes.io/pod-index',
-  'controller-revision-hash',
-]);
-
-/**
- * Stands for the token volume's name, quotes included, in keys. JSON text never holds a raw NUL
- * (JSON.stringify escapes it), so no pod's own content can look like this.
- */
-const TOKEN_VOLUME = '\u0000token-volume\u0000';
+import { cacheKey, keyedMetadata, sameCacheKey, type KeyedPod } from './cache-key';
 
 interface Entry {
   /** The answer as the first pod got it, served as it is to a pod with the same token volume. */
@@ -45,7 +26,13 @@ interface Entry {
    * joined with another pod's.
    */
   patchParts?: string[];
-  /** What keeping it costs, roughly: its key and its patch in the forms kept. */
+  /**
+   * A pod this entry answered after its key was written (never one patched in place: mutate()
+   * patches only on a miss), less the metadata left out of keys: the fast path compares the next
+   * pod of its StatefulSet with it (cache-key.ts, sameCacheKey) instead of writing that pod's key.
+   */
+  example?: KeyedPod;
+  /** What keeping it costs, roughly: its key, its example and its patch in the forms kept. */
   bytes: number;
 }
 
@@ -63,6 +50,8 @@ export const MUTATION_CACHE_LIMITS = {
 export class MutationCache {
   private readonly entries = new Map<string, Entry>();
   private keptBytes = 0;
+  /** Per owning StatefulSet, the key of the entry that last answered one of its pods. */
+  private readonly recent = new Map<string, string>();
 
   constructor(readonly limits: typeof MUTATION_CACHE_LIMITS = MUTATION_CACHE_LIMITS) {}
 
@@ -82,35 +71,68 @@ export class MutationCache {
     // The review's object is any JSON a client sent (the API server sends typed objects; anyone
     // else who reaches the port, anything): its types are checked before they are relied on.
     const owners: unknown = object?.metadata?.ownerReferences;
-    if (
-      !object ||
-      request.kind.kind !== 'Pod' ||
-      !Array.isArray(owners) ||
-      !owners.some((owner) => isRecord(owner) && owner.kind === 'StatefulSet')
-    ) {
+    const owner = Array.isArray(owners)
+      ? (owners as unknown[]).find((o) => isRecord(o) && o.kind === 'StatefulSet')
+      : undefined;
+    if (!object || request.kind.kind !== 'Pod' || !isRecord(owner)) {
       return mutate(request, options);
     }
-    const tokenVolume = platformTokenVolume(object.spec as PodSpec | undefined);
-    const key = cacheKey(request, object, options, tokenVolume);
-    const hit = this.entries.get(key);
+    const pod: KeyedPod = {
+      operation: request.operation,
+      mutateStatefulSets: options.mutateStatefulSets,
+      object,
+      tokenVolume: platformTokenVolume(object.spec as PodSpec | undefined),
+    };
+    // The key, or the fast path's proof that it is that of the entry which answered this pod's
+    // StatefulSet last.
+    const ownerKey = JSON.stringify([object.metadata?.namespace, owner.name, owner.uid]);
+    const recentKey = this.recent.get(ownerKey);
+    const recent = recentKey === undefined ? undefined : this.entries.get(recentKey);
+    const key =
+      recent?.example && sameCacheKey(pod, recent.example) ? (recentKey as string) : cacheKey(pod);
+    const hit = key === recentKey ? recent : this.entries.get(key);
     if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
-      return answerFor(hit, tokenVolume);
+      if (recentKey !== key) this.rememberRecent(ownerKey, key);
+      const answer = answerFor(hit, pod.tokenVolume);
+      if (!hit.example) this.keepExample(hit, pod, key.length);
+      return answer;
     }
     const result = mutate(request, options);
     // A failed-open answer or a notice names the pod in its warning: not reusable for another pod.
     if (result.result === 'failed-open' || result.warnings) return result;
-    const entry = remember(result, tokenVolume, key.length);
+    const entry = remember(result, pod.tokenVolume, key.length);
     if (!entry || entry.bytes > this.limits.entryBytes) return result;
     this.entries.set(key, entry);
     this.keptBytes += entry.bytes;
+    this.evictOverLimits();
+    return result;
+  }
+
+  /** As many StatefulSets as entries: the oldest goes first. */
+  private rememberRecent(ownerKey: string, key: string): void {
+    this.recent.delete(ownerKey);
+    this.recent.set(ownerKey, key);
+    if (this.recent.size > this.limits.entries) {
+      this.recent.delete(this.recent.keys().next().value as string);
+    }
+  }
+
+  /** The pod without what keys leave out of its metadata; counted as large as its key. */
+  private keepExample(entry: Entry, pod: KeyedPod, keyBytes: number): void {
+    entry.example = { ...pod, object: { ...pod.object, metadata: keyedMetadata(pod.object) } };
+    entry.bytes += keyBytes;
+    this.keptBytes += keyBytes;
+    this.evictOverLimits();
+  }
+
+  private evictOverLimits(): void {
     while (this.entries.size > this.limits.entries || this.keptBytes > this.limits.bytes) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(oldestKey);
       this.keptBytes -= oldest.bytes;
     }
-    return result;
   }
 }
 
@@ -143,34 +165,6 @@ function answerFor(entry: Entry, tokenVolume: string | undefined): MutationResul
   if (patchParts === undefined || tokenVolume === entry.tokenVolume) return result;
   const json = patchParts.join(JSON.stringify(tokenVolume));
   return withPatchText(result, { json, operations: result.patch?.length ?? 0 });
-}
-
-function cacheKey(
-  request: AdmissionRequest,
-  object: KubeObject,
-  options: MutationOptions,
-  tokenVolume: string | undefined,
-): string {
-  const metadata = { ...object.metadata };
-  for (const field of POD_SPECIFIC_METADATA) delete metadata[field];
-  // Labels that are not a mapping stay as they are in the key: Object.entries of a 1 MB string
-  // made a million entries (seconds and hundreds of MB for one request).
-  if (isRecord(metadata.labels)) {
-    metadata.labels = Object.fromEntries(
-      Object.entries(metadata.labels).filter(([label]) => !POD_SPECIFIC_LABELS.has(label)),
-    );
-  }
-  const spec = { ...(object.spec as Record<string, unknown>) };
-  delete spec.hostname;
-  // The text itself is the key: a Map hashes strings natively, faster than a digest of them.
-  const key = JSON.stringify([
-    request.operation,
-    options.mutateStatefulSets,
-    { ...object, metadata, spec },
-  ]);
-  return tokenVolume === undefined
-    ? key
-    : key.replaceAll(JSON.stringify(tokenVolume), TOKEN_VOLUME);
 }
 
 /** One cache per configuration object: a reloaded configuration starts empty. */

@@ -28,16 +28,22 @@ export const MAX_OBJECT_DEPTH = 100;
 /** Characters of an input value quoted in a message before it is cut. */
 export const MAX_QUOTED_CHARS = 120;
 
-/** Whether `value` nests deeper than `maxDepth` objects or arrays. Iterative: no recursion to overflow. */
+/**
+ * Whether `value` nests deeper than `maxDepth` objects or arrays. Recursive, but never more than
+ * `maxDepth` calls deep: it answers before descending further, so no input overflows the stack.
+ * It runs on every admission body: no work list of [value, depth] pairs, and only objects and
+ * arrays are descended into.
+ */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (item === null || typeof item !== 'object') continue;
-    if (depth > maxDepth) return true;
-    const children = Array.isArray(item) ? item : Object.values(item);
-    for (const child of children) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  return value !== null && typeof value === 'object' && deeperThan(value, maxDepth, 1);
+}
+
+function deeperThan(value: object, maxDepth: number, depth: number): boolean {
+  if (depth > maxDepth) return true;
+  const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) {
+    if (child !== null && typeof child === 'object' && deeperThan(child, maxDepth, depth + 1)) {
+      return true;
     }
   }
   return false;
