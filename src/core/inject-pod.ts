@@ -107,7 +107,7 @@ export function injectPodTemplate(
       addBrokerSasl(spec, detected.container, { ...ctx.broker, where: ctx.where }, config, rec);
     }
     setContentHash(meta, config, rec);
-    setRollGate(meta, spec, config.rollGate.enabled);
+    rec.setRollGate(meta, spec, config.rollGate.enabled);
     result = { role: 'kafka', status: rec.status, listeners };
   } else if (detected?.role === 'zookeeper') {
     const rec = new PodEditor('zookeeper', previous);
@@ -125,6 +125,7 @@ export function injectPodTemplate(
     }
   }
   if (!result) {
+    // No editor here (nothing is injected any more): the gate goes by its own names.
     if (previous?.role === 'kafka') setRollGate(meta, spec, false);
     if (previous) {
       removeStale(meta, spec, previous, emptyStatus(previous.role));

@@ -15,6 +15,7 @@ import type {
   VolumeMount,
 } from './k8s-types';
 import { getEnv, setContainerPort, setEnv, setVolume, setVolumeMount } from './pod-edit';
+import { setRollGate } from './roll-gate';
 
 export class PodEditor {
   readonly status: InjectionStatus;
@@ -154,6 +155,15 @@ export class PodEditor {
    */
   mountChartVolume(container: Container, mount: VolumeMount): void {
     setVolumeMount(container, mount);
+  }
+
+  /**
+   * Adds or removes the broker-in-sync readiness gate and its label (src/core/roll-gate.ts). Not
+   * recorded: both carry kafka-warden's own names, so any later configuration finds and removes
+   * exactly kafka-warden's entry without a record, even on a pod whose record was lost.
+   */
+  setRollGate(meta: ObjectMeta, spec: PodSpec, enabled: boolean): void {
+    setRollGate(meta, spec, enabled);
   }
 
   /** Adds a named container port of kafka-warden's (or renames the one at that port). */
