@@ -2,10 +2,12 @@
  * Kafka 2.7 → 3.9 in ZooKeeper mode under load, the documented way (../shared/DOMAIN.md §3), with
  * kafka-warden: roll 1 pins `inter.broker.protocol.version` (and `log.message.format.version`) to
  * 2.7 on the running 2.7 brokers; roll 2 changes the image to Confluent Platform 7.9 (Kafka 3.9,
- * the pin kept); roll 3 bumps the protocol to 3.9. After it, every broker runs 3.9.1 jars.
+ * the pin kept); roll 3 bumps the protocol to 3.9. After it, every broker runs 3.9.1 jars. The
+ * roll gate judges every roll (a 2.7 and a 3.9 cluster, and the mixed one between): no send fails,
+ * no second passes below min ISR.
  */
 import { readFileSync } from 'node:fs';
-import { CHART_VALUES, RollScenario, WARDEN } from './harness/scenario';
+import { CHART_VALUES, RollScenario, WARDEN, withRollGate } from './harness/scenario';
 
 const PIN = [
   'cp-kafka.configurationOverrides.inter\\.broker\\.protocol\\.version=2.7',
@@ -15,7 +17,7 @@ const PIN = [
 test('2.7 → 3.9 with the protocol pin, then the bump: three rolls under load, nothing lost or duplicated', async () => {
   const scenario = await RollScenario.start({
     namespace: 'rolls-upgrade',
-    warden: WARDEN,
+    warden: withRollGate(WARDEN),
     set: CHART_VALUES,
   });
   try {
@@ -34,7 +36,10 @@ test('2.7 → 3.9 with the protocol pin, then the bump: three rolls under load, 
     );
     const results = await scenario.finish([pin, image, bump]);
     for (const result of results) {
+      expect(result.gated).toBe(true);
       expect(result.brokersTerminated).toBe(3);
+      expect(result.failedSends).toBe(0);
+      expect(result.belowMinIsrSeconds).toBe(0);
       expect(result.lost).toBe(0);
       expect(result.duplicated).toBe(0);
     }

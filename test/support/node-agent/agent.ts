@@ -36,6 +36,9 @@ export interface NodeAgent {
   dir: string;
   dns: ClusterDns;
   events: AgentEvent[];
+  /** The loopback address pod `namespace/name` has, or will have when it is created: fixed per
+   * name, so a process outside the agent's DNS (serve) can be told it before the pod exists. */
+  podAddress(namespace: string, name: string): string;
   /** The worker of a pod by namespace/name (the current one). */
   worker(namespace: string, name: string): PodWorker | undefined;
   /** Log file of a container of a pod (the current worker's). */
@@ -211,6 +214,9 @@ export async function startNodeAgent(
           (e) =>
             `${e.pod}${e.container ? `/${e.container}` : ''}: ${e.what}${e.detail ? `: ${e.detail}` : ''}`,
         );
+    },
+    podAddress(namespace, name) {
+      return addresses.forPod(namespace, name);
     },
     worker(namespace, name) {
       return [...workers.values()].find((w) => w.name === `${namespace}/${name}`);

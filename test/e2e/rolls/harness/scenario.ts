@@ -19,6 +19,9 @@ import { withAdmin } from '../../kafka/harness/client-ops';
 import { IsrMonitor } from './isr-monitor';
 import { Load } from './load';
 import { brokerUids, rolledOut, terminated } from './roll';
+import { startRollGate } from './roll-gate';
+import type { ClusterServe } from '../../../support/cluster-serve';
+import type { PartialConfig } from '../../../../src/core/config';
 
 export const TOPIC = 'rolls';
 
@@ -36,6 +39,8 @@ export const MIN_ISR = 2;
 export interface RollResult {
   scenario: string;
   chart: 'kafka-warden' | 'stock';
+  /** Whether kafka-warden's roll gate judged the roll's brokers (Ready = caught up). */
+  gated: boolean;
   rollSeconds: number;
   sent: number;
   failedSends: number;
@@ -56,7 +61,18 @@ export interface RollResult {
 export const RESULTS_FILE =
   process.env.KW_ROLLS_RESULTS ?? path.join(tmpdir(), 'kafka-warden-rolls.jsonl');
 
+/** kafka-warden's configuration with the roll gate on (docs/design.md, "The roll gate"). */
+export function withRollGate(config: PartialConfig): PartialConfig {
+  return { ...config, rollGate: { enabled: true } };
+}
+
+const gateOn = (config: PartialConfig | null | undefined): boolean =>
+  config?.rollGate?.enabled === true;
+
 export class RollScenario {
+  /** `serve --roll-gate`, once a configuration with the gate has rendered the brokers. */
+  private gate: ClusterServe | null = null;
+
   private constructor(
     readonly cluster: AgentCluster,
     readonly release: Release,
@@ -67,10 +83,15 @@ export class RollScenario {
   static async start(options: ReleaseOptions): Promise<RollScenario> {
     const cluster = await startAgentCluster();
     let release: Release | null = null;
+    let gate: ClusterServe | null = null;
     try {
       release = await installRelease(cluster, options);
+      // As the chart runs them together: gated brokers are never Ready without the controller.
+      if (gateOn(options.warden)) gate = await startRollGate(cluster, release, 3);
       await release.podsReady('cp-zookeeper', 1, 300_000);
-      await release.podsReady('cp-kafka', 3, 900_000);
+      await release.podsReady('cp-kafka', 3, 900_000).catch((error: Error) => {
+        throw withGateLogs(error, gate);
+      });
       const kafka = release.kafka({ clientId: 'rolls' });
       // Ready is not serving: the stock chart's pods have no probe, Ready when the JVM starts.
       await eventually(
@@ -101,12 +122,34 @@ export class RollScenario {
       await monitor.fullIsr(120_000);
       const load = new Load(kafka, TOPIC);
       await load.start();
-      return new RollScenario(cluster, release, load, monitor);
+      const scenario = new RollScenario(cluster, release, load, monitor);
+      scenario.gate = gate;
+      return scenario;
     } catch (error) {
+      await gate?.stop();
       release?.cleanup();
       await cluster.stop();
       throw error;
     }
+  }
+
+  /** True while kafka-warden's roll gate judges this release's brokers. */
+  get gated(): boolean {
+    return this.gate !== null;
+  }
+
+  /** `helm upgrade` to kafka-warden configuration `config`; starts the roll gate's controller
+   * with the first configuration that turns the gate on, before the roll needs it. */
+  async upgradeWarden(config: PartialConfig, set: string[] = []): Promise<void> {
+    if (gateOn(config) && !this.gate) {
+      // The Secrets are issued by the first kafka-warden render, which this upgrade may be.
+      const run = await this.release.upgrade({ warden: config, set });
+      if (run.status !== 0) throw new Error(`helm upgrade: ${run.stdout}${run.stderr}`);
+      this.gate = await startRollGate(this.cluster, this.release, 3);
+      return;
+    }
+    const run = await this.release.upgrade({ warden: config, set });
+    if (run.status !== 0) throw new Error(`helm upgrade: ${run.stdout}${run.stderr}`);
   }
 
   /** Runs `trigger`, waits for the roll, returns its numbers (the audit comes at `finish`). */
@@ -125,7 +168,14 @@ export class RollScenario {
     this.load.resetConsumerGap();
     const t0 = Date.now();
     await trigger();
-    await rolledOut(cp, ns, BROKER_STS, timeoutMs);
+    await rolledOut(cp, ns, BROKER_STS, timeoutMs).catch((error: Error) => {
+      throw withGateLogs(
+        new Error(
+          `${error.message}; the node agent's latest failures:\n${agent.recentErrors().join('\n')}`,
+        ),
+        this.gate,
+      );
+    });
     const rollMs = Date.now() - t0;
     const fullIsrMs = await this.monitor.fullIsr(300_000);
     const isr = this.monitor.snapshot();
@@ -140,6 +190,7 @@ export class RollScenario {
       scenario,
       // What rendered the roll's new pods: a stock release switched to kafka-warden counts as it.
       chart: this.release.byWarden ? 'kafka-warden' : 'stock',
+      gated: this.gated,
       rollSeconds: Math.round(rollMs / 1000),
       sent: end.sent - start.sent,
       failedSends: end.failed - start.failed,
@@ -170,11 +221,19 @@ export class RollScenario {
 
   async stop(): Promise<void> {
     await Promise.allSettled([this.load.stop(), this.monitor.stop()]);
+    await this.gate?.stop();
     this.release.cleanup();
     await this.cluster.stop();
   }
 }
 
+/** The gate's last log lines on a timeout: why a broker stayed not Ready is usually there. */
+function withGateLogs(error: Error, gate: ClusterServe | null): Error {
+  if (!gate) return error;
+  const tail = gate.logs().trim().split('\n').slice(-15).join('\n');
+  return new Error(`${error.message}\nserve --roll-gate, last lines:\n${tail}`);
+}
+
 export function formatRow(r: RollResult): string {
-  return `| ${r.scenario} | ${r.chart} | ${r.rollSeconds} | ${r.sent} | ${r.failedSends} | ${r.lost} | ${r.duplicated} | ${r.belowMinIsrSeconds} | ${r.underReplicatedSeconds} | ${r.unknownSeconds} | ${r.fullIsrAfterSeconds} |`;
+  return `| ${r.scenario} | ${r.chart}${r.gated ? ' + roll gate' : ''} | ${r.rollSeconds} | ${r.sent} | ${r.failedSends} | ${r.lost} | ${r.duplicated} | ${r.belowMinIsrSeconds} | ${r.underReplicatedSeconds} | ${r.unknownSeconds} | ${r.fullIsrAfterSeconds} |`;
 }
