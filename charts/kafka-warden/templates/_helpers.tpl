@@ -89,6 +89,14 @@ name) serve checks.
 {{- end -}}
 {{- end -}}
 
+{{/*
+The roll gate's Lease, in the release namespace: named after the release, so two releases in one
+namespace never share a leader, and RBAC can name it (get and update only this one).
+*/}}
+{{- define "kafka-warden.rollGateLease" -}}
+{{- printf "%s-roll-gate" (include "kafka-warden.fullname" .) -}}
+{{- end -}}
+
 {{/* Does the server talk to the API server at all? */}}
 {{- define "kafka-warden.usesKubeApi" -}}
 {{- if or .Values.rbac.readPlanConfigMaps .Values.webhooks.validating.scaleSubresource (include "kafka-warden.issuerActive" .) .Values.rollGate.enabled -}}true{{- end -}}

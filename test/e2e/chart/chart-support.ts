@@ -135,6 +135,34 @@ export function kinds(objects: K8sObject[], kind: string): K8sObject[] {
   return objects.filter((o) => o.kind === kind);
 }
 
+export interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+export interface RoleLike extends K8sObject {
+  rules: Rule[];
+}
+
+/** Every (apiGroup, resource, verb[, name]) granted, across Roles and ClusterRoles, by namespace. */
+export function grants(objects: K8sObject[]): string[] {
+  return [...kinds(objects, 'Role'), ...kinds(objects, 'ClusterRole')]
+    .flatMap((role) =>
+      (role as RoleLike).rules.flatMap((rule) =>
+        rule.apiGroups.flatMap((group) =>
+          rule.resources.flatMap((resource) =>
+            rule.verbs.map(
+              (verb) =>
+                `${role.kind === 'ClusterRole' ? '*' : role.metadata.namespace}: ${group || 'core'}/${resource} ${verb}${rule.resourceNames ? ` [${rule.resourceNames.join(',')}]` : ''}`,
+            ),
+          ),
+        ),
+      ),
+    )
+    .sort();
+}
+
 export function onlyWebhook(config: WebhookConfiguration): Webhook {
   expect(config.webhooks).toHaveLength(1);
   return config.webhooks[0] as Webhook;

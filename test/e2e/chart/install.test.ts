@@ -465,6 +465,35 @@ describe('helm install into a real API server (Kubernetes 1.34)', () => {
       rmSync(work, { recursive: true, force: true });
     }
   });
+
+  it("accepts webhook-config/components/roll-gate's RBAC (server-side dry run)", async () => {
+    // A Component cannot be built alone; its one resource file holds the objects (that the
+    // component adds exactly these: webhook-config.test.ts).
+    const text = readFileSync(
+      path.join(WEBHOOK_CONFIG_DIR, 'components', 'roll-gate', 'rbac.yaml'),
+      'utf8',
+    );
+    const objects = parseObjects(text);
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+    ]);
+    for (const object of objects) {
+      const plural = `${object.kind.toLowerCase()}s`;
+      const where = object.metadata.namespace ? `/namespaces/${object.metadata.namespace}` : '';
+      const created = await kube(
+        'POST',
+        `/apis/rbac.authorization.k8s.io/v1${where}/${plural}?dryRun=All`,
+        object,
+      );
+      expect({ kind: object.kind, status: created.status }).toEqual({
+        kind: object.kind,
+        status: 201,
+      });
+    }
+  });
 });
 
 describe('the stock cp-helm-charts on Kubernetes 1.25+ (docs/webhook.md)', () => {

@@ -11,6 +11,7 @@ import {
   CHART_DIR,
   HELM_MAJORS,
   find,
+  grants,
   helm,
   kinds,
   onlyWebhook,
@@ -56,15 +57,6 @@ interface Deployment extends K8sObject {
     };
   };
 }
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
-interface RoleLike extends K8sObject {
-  rules: Rule[];
-}
 
 function container(objects: K8sObject[]): Container {
   const deployment = find<Deployment>(objects, 'Deployment');
@@ -72,29 +64,12 @@ function container(objects: K8sObject[]): Container {
   return deployment.spec.template.spec.containers[0] as Container;
 }
 
-/** Every (apiGroup, resource, verb[, name]) granted, across Roles and ClusterRoles, by namespace. */
-function grants(objects: K8sObject[]): string[] {
-  return [...kinds(objects, 'Role'), ...kinds(objects, 'ClusterRole')]
-    .flatMap((role) =>
-      (role as RoleLike).rules.flatMap((rule) =>
-        rule.apiGroups.flatMap((group) =>
-          rule.resources.flatMap((resource) =>
-            rule.verbs.map(
-              (verb) =>
-                `${role.kind === 'ClusterRole' ? '*' : role.metadata.namespace}: ${group || 'core'}/${resource} ${verb}${rule.resourceNames ? ` [${rule.resourceNames.join(',')}]` : ''}`,
-            ),
-          ),
-        ),
-      ),
-    )
-    .sort();
-}
-
 describe('helm lint', () => {
   describe.each(HELM_MAJORS)('Helm %i', (major) => {
     it.each([
       ['default values', undefined],
       ['cert-manager values', CERT_MANAGER],
+      ['roll gate values', { liveChecks: { enabled: true }, rollGate: { enabled: true } }],
       [
         'every toggle flipped',
         {

@@ -1,11 +1,13 @@
 /**
  * webhook-config/ (plain kustomize manifests) and charts/kafka-warden must register the same
  * webhooks: the chart rendered as release kafka-warden in namespace kafka-warden with default
- * values is compared field by field with `kustomize build`, and the two overlays are built.
+ * values is compared field by field with `kustomize build`, and the two overlays are built. The
+ * roll gate's RBAC component must grant what the chart grants for rollGate.enabled, to the same
+ * ServiceAccount.
  */
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import forge from 'node-forge';
@@ -13,6 +15,7 @@ import {
   HELM_MAJORS,
   WEBHOOK_CONFIG_DIR,
   find,
+  grants,
   kinds,
   parseObjects,
   render,
@@ -50,6 +53,34 @@ function comparable(webhook: Webhook): Webhook {
 }
 
 const KINDS = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const;
+const RBAC_KINDS = ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'];
+
+/** `kustomize build` of base with components/roll-gate, as README.md tells users to add it. */
+function baseWithRollGate(): K8sObject[] {
+  const work = mkdtempSync(path.join(tmpdir(), 'kw-webhook-config-'));
+  try {
+    cpSync(WEBHOOK_CONFIG_DIR, path.join(work, 'webhook-config'), { recursive: true });
+    mkdirSync(path.join(work, 'overlay'));
+    writeFileSync(
+      path.join(work, 'overlay', 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources: [../webhook-config/base]',
+        'components: [../webhook-config/components/roll-gate]',
+        '',
+      ].join('\n'),
+    );
+    return kustomize(path.join(work, 'overlay'));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+interface Binding extends K8sObject {
+  roleRef: { kind: string; name: string };
+  subjects: unknown[];
+}
 
 describe('webhook-config/', () => {
   const base = kustomize(path.join(WEBHOOK_CONFIG_DIR, 'base'));
@@ -79,6 +110,46 @@ describe('webhook-config/', () => {
           .sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
       expect(specs(overlay)).toEqual(specs(withCertManager));
     });
+  });
+
+  describe.each(HELM_MAJORS)(
+    'components/roll-gate against the chart rendered by Helm %i',
+    (major) => {
+      const live = { liveChecks: { enabled: true } };
+      const withGate = render({ major, values: { ...live, rollGate: { enabled: true } } });
+      const withoutGate = new Set(grants(render({ major, values: live })));
+      const gated = baseWithRollGate();
+
+      it('grants exactly what rollGate.enabled adds to the chart', () => {
+        const added = grants(withGate).filter((g) => !withoutGate.has(g));
+        // Not vacuous: the chart adds the pod, Service and Lease rights.
+        expect(added.length).toBeGreaterThan(0);
+        expect(grants(gated)).toEqual(added);
+      });
+
+      it("binds them to the chart's ServiceAccount, the Lease Role in the server's namespace", () => {
+        const subjects = (objects: K8sObject[]) =>
+          kinds(objects, 'ClusterRoleBinding')
+            .concat(kinds(objects, 'RoleBinding'))
+            .map((b) => (b as Binding).subjects);
+        const chartSubjects = new Set(subjects(withGate).map((s) => JSON.stringify(s)));
+        expect(new Set(subjects(gated).map((s) => JSON.stringify(s)))).toEqual(chartSubjects);
+        const lease = find(withGate, 'Role', 'kafka-warden-roll-gate-lease');
+        expect(find(gated, 'Role', lease.metadata.name).metadata.namespace).toBe(
+          lease.metadata.namespace,
+        );
+        for (const binding of [
+          ...kinds(gated, 'RoleBinding'),
+          ...kinds(gated, 'ClusterRoleBinding'),
+        ] as Binding[]) {
+          expect(find(gated, binding.roleRef.kind, binding.roleRef.name)).toBeDefined();
+        }
+      });
+    },
+  );
+
+  it('base: no RBAC (the roll gate is off unless its component is added)', () => {
+    expect(base.filter((o) => RBAC_KINDS.includes(o.kind))).toEqual([]);
   });
 
   it('base: the namespace the Service reference names', () => {
