@@ -17,6 +17,13 @@ import {
   type ISocketFactory,
   type LogEntry,
 } from 'kafkajs';
+import metadataV0 from 'kafkajs/src/protocol/requests/metadata/v0/response';
+import metadataV1 from 'kafkajs/src/protocol/requests/metadata/v1/response';
+import metadataV2 from 'kafkajs/src/protocol/requests/metadata/v2/response';
+import metadataV3 from 'kafkajs/src/protocol/requests/metadata/v3/response';
+import metadataV4 from 'kafkajs/src/protocol/requests/metadata/v4/response';
+import metadataV5 from 'kafkajs/src/protocol/requests/metadata/v5/response';
+import metadataV6 from 'kafkajs/src/protocol/requests/metadata/v6/response';
 import { WardenError } from '../core/errors';
 
 export interface PartitionInfo {
@@ -111,7 +118,8 @@ export async function connectKafka(options: KafkaClientOptions): Promise<KafkaAd
   return new KafkajsAdmin(admin, options.brokers.join(','));
 }
 
-class KafkajsAdmin implements KafkaAdmin {
+/** Exported for unit tests; everything else gets it from connectKafka. */
+export class KafkajsAdmin implements KafkaAdmin {
   constructor(
     private readonly admin: Admin,
     private readonly address: string,
@@ -124,9 +132,23 @@ class KafkajsAdmin implements KafkaAdmin {
     // showed in the p99 of POST /validate, while in sequence none did (bench/README.md, History,
     // "The probe's two Metadata requests in sequence").
     const { topics, cluster } = await this.request('reading the cluster metadata', async () => {
-      const topics = await this.admin.fetchTopicMetadata();
-      const cluster = await this.admin.describeCluster();
-      return { topics, cluster };
+      try {
+        const topics = await this.admin.fetchTopicMetadata();
+        const cluster = await this.admin.describeCluster();
+        return { topics, cluster };
+      } catch (error) {
+        const decoded = leaderlessMetadata(error);
+        if (!decoded) throw error;
+        return {
+          topics: {
+            topics: decoded.topicMetadata.map((t) => ({
+              name: t.topic,
+              partitions: t.partitionMetadata,
+            })),
+          },
+          cluster: { brokers: decoded.brokers },
+        };
+      }
     });
     const partitions: PartitionInfo[] = topics.topics.flatMap((topic) =>
       topic.partitions.map((p) => ({
@@ -192,6 +214,85 @@ class KafkajsAdmin implements KafkaAdmin {
 }
 
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const LEADER_NOT_AVAILABLE = 5;
+
+/** A Metadata response as kafkajs decodes it (v0–v6; `offlineReplicas` from v5). */
+interface DecodedMetadata {
+  brokers: { nodeId: number }[];
+  topicMetadata: {
+    topicErrorCode: number;
+    topic: string;
+    partitionMetadata: {
+      partitionErrorCode: number;
+      partitionId: number;
+      leader: number;
+      replicas: number[];
+      isr: number[];
+      offlineReplicas?: number[];
+    }[];
+  }[];
+}
+
+const DECODED = Symbol('kafka-warden: the decoded Metadata response');
+let decodedKept = false;
+
+/**
+ * kafkajs rejects a whole Metadata response when any partition carries an error code, and Kafka
+ * answers LEADER_NOT_AVAILABLE for every partition without a leader. One offline partition then
+ * made the whole cluster unreadable, exactly when the roll gate has to judge the other brokers
+ * without it (docs/design.md, "The roll gate"; found by test/e2e/kafka/roll-gate-sync.test.ts).
+ * kafkajs keeps throwing as before (its own clients retry on that error and must go on doing so);
+ * the error now also carries the decoded response, which `leaderlessMetadata` takes back. Once per
+ * process, when this module loads: the response modules are shared by every kafkajs client in it.
+ */
+function keepDecodedMetadataOnErrors(): void {
+  if (decodedKept) return;
+  decodedKept = true;
+  const modules = [
+    metadataV0,
+    metadataV1,
+    metadataV2,
+    metadataV3,
+    metadataV4,
+    metadataV5,
+    metadataV6,
+  ];
+  for (const response of modules) {
+    const parse = response.parse;
+    response.parse = async (data: unknown) => {
+      try {
+        return await parse(data);
+      } catch (error) {
+        if (error instanceof Error) Object.defineProperty(error, DECODED, { value: data });
+        throw error;
+      }
+    };
+  }
+}
+
+keepDecodedMetadataOnErrors();
+
+/**
+ * The response kafkajs refused, when its only errors are partitions without a leader: those are
+ * data (leader -1), not a failure. Any other error code stays a failure.
+ */
+export function leaderlessMetadata(error: unknown): DecodedMetadata | undefined {
+  for (let e: unknown = error; e instanceof Error; e = causeOf(e)) {
+    const decoded = (e as Error & { [DECODED]?: DecodedMetadata })[DECODED];
+    if (!decoded) continue;
+    const clean =
+      decoded.topicMetadata.every((t) => t.topicErrorCode === 0) &&
+      decoded.topicMetadata.every((t) =>
+        t.partitionMetadata.every(
+          (p) =>
+            p.partitionErrorCode === 0 ||
+            (p.partitionErrorCode === LEADER_NOT_AVAILABLE && p.leader < 0),
+        ),
+      );
+    return clean ? decoded : undefined;
+  }
+  return undefined;
+}
 
 /** Like kafkajs' own factory, plus the injected lookup for plain TCP too. */
 function socketFactory(lookup: LookupFunction | undefined): ISocketFactory {
