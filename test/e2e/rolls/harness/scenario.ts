@@ -78,6 +78,8 @@ export class RollScenario {
     readonly release: Release,
     readonly load: Load,
     readonly monitor: IsrMonitor,
+    /** How many broker names the TLS Secrets (and the gate's resolves) cover. */
+    readonly brokerNames: number,
   ) {}
 
   static async start(options: ReleaseOptions): Promise<RollScenario> {
@@ -87,7 +89,8 @@ export class RollScenario {
     try {
       release = await installRelease(cluster, options);
       // As the chart runs them together: gated brokers are never Ready without the controller.
-      if (gateOn(options.warden)) gate = await startRollGate(cluster, release, 3);
+      if (gateOn(options.warden))
+        gate = await startRollGate(cluster, release, options.tlsReplicas ?? 3);
       await release.podsReady('cp-zookeeper', 1, 300_000);
       await release.podsReady('cp-kafka', 3, 900_000).catch((error: Error) => {
         throw withGateLogs(error, gate);
@@ -122,7 +125,7 @@ export class RollScenario {
       await monitor.fullIsr(120_000);
       const load = new Load(kafka, TOPIC);
       await load.start();
-      const scenario = new RollScenario(cluster, release, load, monitor);
+      const scenario = new RollScenario(cluster, release, load, monitor, options.tlsReplicas ?? 3);
       scenario.gate = gate;
       return scenario;
     } catch (error) {
@@ -145,7 +148,7 @@ export class RollScenario {
       // The Secrets are issued by the first kafka-warden render, which this upgrade may be.
       const run = await this.release.upgrade({ warden: config, set });
       if (run.status !== 0) throw new Error(`helm upgrade: ${run.stdout}${run.stderr}`);
-      this.gate = await startRollGate(this.cluster, this.release, 3);
+      this.gate = await startRollGate(this.cluster, this.release, this.brokerNames);
       return;
     }
     const run = await this.release.upgrade({ warden: config, set });
