@@ -1,33 +1,6 @@
-// kafkajs' Metadata response decoders: not part of its typed API, patched by src/kafka/client.ts
-// (see keepDecodedMetadataOnErrors there for why).
-interface KafkajsMetadataResponseModule {
-  parse: (data: unknown) => Promise<unknown>;
-}
-declare module 'kafkajs/src/protocol/requests/metadata/v0/response' {
-  const response: KafkajsMetadataResponseModule;
-  export = response;
-}
-declare module 'kafkajs/src/protocol/requests/metadata/v1/response' {
-  const response: KafkajsMetadataResponseModule;
-  export = response;
-}
-declare module 'kafkajs/src/protocol/requests/metadata/v2/response' {
-  const response: KafkajsMetadataResponseModule;
-  export = response;
-}
-declare module 'kafkajs/src/protocol/requests/metadata/v3/response' {
-  const response: KafkajsMetadataResponseModule;
-  export = response;
-}
-declare module 'kafkajs/src/protocol/requests/metadata/v4/response' {
-  const response: KafkajsMetadataResponseModule;
-  export = response;
-}
-declare module 'kafkajs/src/protocol/requests/metadata/v5/response' {
-  const response: KafkajsMetadataResponseModule;
-  export = response;
-}
-declare module 'kafkajs/src/protocol/requests/metadata/v6/response' {
-  const response: KafkajsMetadataResponseModule;
+// kafkajs' Metadata response decoders (v0–v6): not part of its typed API, patched by
+// src/kafka/client.ts (see keepDecodedMetadataOnErrors there for why).
+declare module 'kafkajs/src/protocol/requests/metadata/*/response' {
+  const response: { parse: (data: unknown) => Promise<unknown> };
   export = response;
 }
