@@ -180,6 +180,17 @@ export async function createCaSecret(
   days = 365,
 ): Promise<CaPem> {
   const { pem } = await createCa({ commonName, bits: 2048, days });
+  await putCaSecret(cp, namespace, name, pem);
+  return pem;
+}
+
+/** The issuer's CA Secret (`tls.crt`, `tls.key`) holding `pem`: created, or replaced if present. */
+export async function putCaSecret(
+  cp: ControlPlane,
+  namespace: string,
+  name: string,
+  pem: CaPem,
+): Promise<void> {
   const body = {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -198,7 +209,6 @@ export async function createCaSecret(
       })
     : await apiRequest(cp, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body);
   if (res.status !== 201 && res.status !== 200) throw new Error(`CA Secret: HTTP ${res.status}`);
-  return pem;
 }
 
 /** An object of the stock chart's render (../shared/cp-helm-charts/rendered), by kind and name suffix. */

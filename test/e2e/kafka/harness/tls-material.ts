@@ -46,6 +46,9 @@ export interface ClusterMaterial {
   client: ClientMaterial;
   /** SASL/PLAIN logins in the JAAS Secret: the brokers' own and the test client's. */
   saslUsers: { broker: PlainUser; client: PlainUser } | null;
+  /** The CA that signed both keystores, key included: a Secret issuer handed the same CA renews
+   * the material without the clients and brokers having to trust anything new. */
+  ca: CaPem;
 }
 
 export const CLIENT_COMMON_NAME = 'kafka-warden-e2e-client';
@@ -100,6 +103,7 @@ export async function issueClusterMaterial(options: {
   return {
     secrets,
     saslUsers,
+    ca: pem,
     client: {
       dir,
       keystorePath: path.join(dir, SECRET_KEYS.keystore),

@@ -21,6 +21,8 @@ export function startRollGate(
   cluster: AgentCluster,
   release: Release,
   brokers: number,
+  /** More of serve's flags, for what the chart runs in the same process (the Secret issuer). */
+  more: string[] = [],
 ): Promise<ClusterServe> {
   const client = release.material?.client;
   if (!client)
@@ -49,5 +51,6 @@ export function startRollGate(
     '--kafka-tls-dir',
     client.dir,
     ...resolve,
+    ...more,
   ]);
 }

@@ -4,7 +4,7 @@
  * the trigger (a `helm upgrade`), the roll to completion, and the audit of the whole topic.
  * Every wait is bounded; `stop()` ends the load, the release and the cluster however it went.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../../../support/node-agent/cp-release';
 import { startAgentCluster, type AgentCluster } from '../../../support/node-agent/cluster';
 import { eventually } from '../../../support/control-plane';
+import { createNamespace, putCaSecret } from '../../../support/cluster-kube';
 import { withAdmin } from '../../kafka/harness/client-ops';
 import { IsrMonitor } from './isr-monitor';
 import { Load } from './load';
@@ -69,9 +70,56 @@ export function withRollGate(config: PartialConfig): PartialConfig {
 const gateOn = (config: PartialConfig | null | undefined): boolean =>
   config?.rollGate?.enabled === true;
 
+/** The issuer's CA Secret: in a namespace of its own, as the chart keeps it in its release's. */
+export const ISSUER_CA = { namespace: 'kafka-warden-system', name: 'kafka-warden-ca' };
+
+export interface ScenarioOptions extends ReleaseOptions {
+  /**
+   * Also run kafka-warden's Secret issuer (`serve --issue-secrets`) in the roll gate's serve, as
+   * the chart runs both in one process. Its CA Secret holds the CA the release's Secrets were
+   * issued with, so what it renews is trusted by every broker and client already. Needs the gate.
+   */
+  issuer?: boolean;
+}
+
+/**
+ * The chart's issuer flags for this release (charts/kafka-warden, `secretIssuer` with
+ * `kafkaNamespaces: [<ns>]`, interval at its default), after storing the CA Secret they name.
+ * `--config` as the chart passes it: the issuer takes the Secrets' names from it.
+ */
+async function issuerFlags(
+  cluster: AgentCluster,
+  release: Release,
+  warden: PartialConfig,
+  dir: string,
+): Promise<string[]> {
+  const ca = release.material?.ca;
+  if (!ca) throw new Error('the issuer renews what kafka-warden issued: render with it first');
+  await createNamespace(cluster.cp, ISSUER_CA.namespace);
+  await putCaSecret(cluster.cp, ISSUER_CA.namespace, ISSUER_CA.name, ca);
+  const config = path.join(dir, 'serve-config.yaml');
+  // JSON is YAML.
+  writeFileSync(config, JSON.stringify(warden));
+  return [
+    '--config',
+    config,
+    '--issue-secrets',
+    '--ca-secret',
+    `${ISSUER_CA.namespace}/${ISSUER_CA.name}`,
+    '--issuer-clusters',
+    `${release.namespace}/${BROKER_STS}`,
+    '--issuer-namespaces',
+    release.namespace,
+    '--issuer-interval',
+    '10',
+  ];
+}
+
 export class RollScenario {
   /** `serve --roll-gate`, once a configuration with the gate has rendered the brokers. */
   private gate: ClusterServe | null = null;
+  /** serve's configuration file when the issuer runs (removed at `stop`). */
+  private serveDir: string | null = null;
 
   private constructor(
     readonly cluster: AgentCluster,
@@ -82,15 +130,23 @@ export class RollScenario {
     readonly brokerNames: number,
   ) {}
 
-  static async start(options: ReleaseOptions): Promise<RollScenario> {
+  static async start(options: ScenarioOptions): Promise<RollScenario> {
+    if (options.issuer && !gateOn(options.warden))
+      throw new Error("the issuer runs in the roll gate's serve: turn the gate on");
     const cluster = await startAgentCluster();
     let release: Release | null = null;
     let gate: ClusterServe | null = null;
+    const serveDir = options.issuer ? mkdtempSync(path.join(tmpdir(), 'kw-rolls-serve-')) : null;
     try {
       release = await installRelease(cluster, options);
       // As the chart runs them together: gated brokers are never Ready without the controller.
-      if (gateOn(options.warden))
-        gate = await startRollGate(cluster, release, options.tlsReplicas ?? 3);
+      if (gateOn(options.warden)) {
+        const more =
+          serveDir && options.warden
+            ? await issuerFlags(cluster, release, options.warden, serveDir)
+            : [];
+        gate = await startRollGate(cluster, release, options.tlsReplicas ?? 3, more);
+      }
       await release.podsReady('cp-zookeeper', 1, 300_000);
       await release.podsReady('cp-kafka', 3, 900_000).catch((error: Error) => {
         throw withGateLogs(error, gate);
@@ -127,13 +183,20 @@ export class RollScenario {
       await load.start();
       const scenario = new RollScenario(cluster, release, load, monitor, options.tlsReplicas ?? 3);
       scenario.gate = gate;
+      scenario.serveDir = serveDir;
       return scenario;
     } catch (error) {
       await gate?.stop();
       release?.cleanup();
       await cluster.stop();
+      if (serveDir) rmSync(serveDir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** serve's log lines (pino JSON), or none when no serve runs: what the issuer reported. */
+  serveLogLines(): Record<string, unknown>[] {
+    return this.gate?.logLines() ?? [];
   }
 
   /** True while kafka-warden's roll gate judges this release's brokers. */
@@ -227,6 +290,7 @@ export class RollScenario {
     await this.gate?.stop();
     this.release.cleanup();
     await this.cluster.stop();
+    if (this.serveDir) rmSync(this.serveDir, { recursive: true, force: true });
   }
 }
 
