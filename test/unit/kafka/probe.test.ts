@@ -226,6 +226,28 @@ describe('KafkaClusterStateProbe', () => {
     expect(connects).toEqual([['my-cp-cp-kafka-headless.kafka:9093']]);
   });
 
+  test('syncSnapshot judges without min ISR when Kafka cannot answer it (a partition has no leader): what is known is kept, the snapshot still comes', async () => {
+    const admin = new FakeAdmin(state(), { orders: 2 });
+    const { probe, questions } = setup(() => admin);
+    expect((await probe.syncSnapshot(CLUSTER, signal())).minIsr).toEqual(
+      new Map([
+        ['orders', 2],
+        ['scratch', 1],
+      ]),
+    );
+    // kafkajs refuses describeConfigs while a partition has no leader (its metadata refresh).
+    admin.minInsyncReplicas = () =>
+      Promise.reject(new Error('There is no leader for this topic-partition'));
+    admin.state.partitions.push(p('offline', 0, [2], [2], { leader: -1 }));
+    const snapshot = await probe.syncSnapshot(CLUSTER, signal());
+    expect(snapshot.partitions.map((x) => `${x.topic}-${x.partition}`)).toContain('offline-0');
+    expect(snapshot.minIsr.get('orders')).toBe(2);
+    expect(snapshot.minIsr.has('offline')).toBe(false);
+    expect(questions.map(([, outcome]) => outcome)).toEqual(['answered', 'answered']);
+    // Never for the live checks: there min ISR decides the verdict, so that question fails.
+    await expect(probe.partitionHealth(CLUSTER, signal())).rejects.toThrow(/no leader/);
+  });
+
   test('answers where replicas are from fresh metadata, one connection per cluster', async () => {
     const admin = new FakeAdmin(state());
     const { probe, connects } = setup(() => admin);
