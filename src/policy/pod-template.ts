@@ -161,7 +161,7 @@ function label(a: Json, b: Json, index: number): string {
 }
 
 /** Deep equality of JSON values, without allocating (key order ignored). */
-export function identical(a: Json, b: Json): boolean {
+function identical(a: Json, b: Json): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {

@@ -22,7 +22,6 @@ import {
   readBrokerListeners,
   type BrokerListeners,
 } from '../broker-listeners';
-import { identical } from '../pod-template';
 import { fail, pass, skip, subject, warn, type Rule, type RuleResult } from '../rule';
 import type { WorkloadView } from '../workload';
 import { migrationSteps } from './listener-migration-steps';
@@ -49,11 +48,7 @@ function judge(previous: WorkloadView, current: WorkloadView): RuleResult {
     return pass('a single broker: no broker replicates from another during the roll');
   }
   const before = readBrokerListeners(previous.container);
-  // Most updates leave the broker container as it was; comparing it costs a fraction of reading
-  // its start script and env a second time, on every validated request.
-  const after = identical(previous.container, current.container)
-    ? before
-    : readBrokerListeners(current.container);
+  const after = readBrokerListeners(current.container);
   if (!before.known || !after.known) {
     const reason = before.known ? after : before;
     return unreadable(previous, current, reason.known ? '' : reason.reason);
