@@ -11,8 +11,8 @@
  *   request), and kept in a WeakMap keyed by the outcome object, so a copy with anything changed
  *   is serialised afresh;
  * - the patch goes into that text as base64 written between JSON slices, never re-escaped;
- * - an outcome whose patch the caller has only as JSON text (`withPatchText`) parses it only if
- *   something reads `patch` (the handler does not).
+ * - an outcome whose patch the caller has only as the UTF-8 bytes of its JSON (`withPatchBytes`)
+ *   parses it only if something reads `patch` (the handler does not).
  */
 import {
   buildResponse,
@@ -43,30 +43,34 @@ export function answerBytes(request: ReviewIdentity, outcome: AdmissionOutcome):
   return { text: head + tail, bytes: Buffer.byteLength(head) + tailBytes, operations };
 }
 
-/** outcome.patch as the caller already has it: its JSON text and its number of operations. */
-export interface PatchText {
-  json: string;
+/**
+ * outcome.patch as the caller already has it: the UTF-8 bytes of its JSON text (what base64
+ * encodes: a caller that builds them from kept bytes spares a UTF-8 encoding of the whole patch per
+ * answer) and its number of operations.
+ */
+export interface PatchBytes {
+  utf8: Buffer;
   operations: number;
 }
 
 /**
  * Serialises an outcome that will be answered many times, for answerBytes. With `patch`,
- * outcome.patch is not read (it may be computed on demand, see withPatchText).
+ * outcome.patch is not read (it may be computed on demand, see withPatchBytes).
  */
-export function keepAnswer(outcome: AdmissionOutcome, patch?: PatchText): void {
+export function keepAnswer(outcome: AdmissionOutcome, patch?: PatchBytes): void {
   keptAnswers.set(outcome, serialiseTail(outcome, patch));
 }
 
 /**
- * A copy of `outcome` whose patch is `patch.json`, kept for answerBytes. Its `patch` is parsed
- * from the text only when read.
+ * A copy of `outcome` whose patch is the JSON in `patch.utf8`, kept for answerBytes. Its `patch`
+ * is parsed from the bytes only when read.
  */
-export function withPatchText<T extends AdmissionOutcome>(outcome: T, patch: PatchText): T {
+export function withPatchBytes<T extends AdmissionOutcome>(outcome: T, patch: PatchBytes): T {
   let parsed: unknown[] | undefined;
   const own: T = { ...outcome };
   Object.defineProperty(own, 'patch', {
     enumerable: true,
-    get: () => (parsed ??= JSON.parse(patch.json) as unknown[]),
+    get: () => (parsed ??= JSON.parse(patch.utf8.toString('utf8')) as unknown[]),
   });
   keepAnswer(own, patch);
   return own;
@@ -81,7 +85,7 @@ interface AnswerTail {
 
 const keptAnswers = new WeakMap<AdmissionOutcome, AnswerTail>();
 
-function serialiseTail(outcome: AdmissionOutcome, patch?: PatchText): AnswerTail {
+function serialiseTail(outcome: AdmissionOutcome, patch?: PatchBytes): AnswerTail {
   const operations = patch ? patch.operations : (outcome.patch?.length ?? 0);
   // Field by field: a spread would read `patch`, which may be computed on demand.
   const { allowed, message, code, warnings, auditAnnotations } = outcome;
@@ -96,7 +100,7 @@ function serialiseTail(outcome: AdmissionOutcome, patch?: PatchText): AnswerTail
   }
   // The patch goes in after "allowed", where buildResponse puts it, as text: base64 needs no JSON
   // escaping and is one byte per character, so the patch is neither scanned nor re-encoded.
-  const encoded = Buffer.from(patch ? patch.json : JSON.stringify(outcome.patch)).toString(
+  const encoded = (patch ? patch.utf8 : Buffer.from(JSON.stringify(outcome.patch))).toString(
     'base64',
   );
   const allowedEnd = `{"allowed":${outcome.allowed}`.length;

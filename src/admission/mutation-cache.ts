@@ -13,7 +13,7 @@ import type { WardenConfig } from '../core/config';
 import { isRecord, type PodSpec } from '../core/k8s-types';
 import { platformTokenVolume } from '../core/pod-edit';
 import { mutate, type MutationOptions, type MutationResult } from './mutate';
-import { keepAnswer, withPatchText } from './answer-bytes';
+import { keepAnswer, withPatchBytes } from './answer-bytes';
 import type { AdmissionRequest } from './review';
 import { cacheKey, keyedMetadata, sameCacheKey, type KeyedPod } from './cache-key';
 
@@ -22,10 +22,11 @@ interface Entry {
   result: MutationResult;
   tokenVolume: string | undefined;
   /**
-   * When the patch names the token volume: its JSON text split where the quoted name stood, to be
-   * joined with another pod's.
+   * When the patch names the token volume: the UTF-8 bytes of its JSON text split where the quoted
+   * name stood, to be joined with another pod's (as bytes: base64 encodes bytes, so an answer for
+   * another pod's token writes no joined text and encodes none to UTF-8 again).
    */
-  patchParts?: string[];
+  patchParts?: Buffer[];
   /**
    * A pod this entry answered after its key was written (never one patched in place: mutate()
    * patches only on a miss), less the metadata left out of keys: the fast path compares the next
@@ -144,27 +145,38 @@ function remember(
 ): Entry | undefined {
   const operations = result.patch?.length ?? 0;
   const patchJson = operations > 0 ? JSON.stringify(result.patch) : undefined;
-  keepAnswer(result, patchJson === undefined ? undefined : { json: patchJson, operations });
+  keepAnswer(
+    result,
+    patchJson === undefined ? undefined : { utf8: Buffer.from(patchJson), operations },
+  );
   // The patch is kept as objects, as JSON text (or its parts) and base64 in the serialised answer.
   const bytes = keyBytes + 4 * (patchJson?.length ?? 0) + 1024;
   if (!patchJson || tokenVolume === undefined || !patchJson.includes(tokenVolume)) {
     return { result, tokenVolume, bytes };
   }
-  const patchParts = patchJson.split(JSON.stringify(tokenVolume));
+  const parts = patchJson.split(JSON.stringify(tokenVolume));
   // A name inside a longer string (not a whole value) could not be put back faithfully.
-  if (patchParts.some((part) => part.includes(tokenVolume))) return undefined;
-  return { result, tokenVolume, patchParts, bytes };
+  if (parts.some((part) => part.includes(tokenVolume))) return undefined;
+  return { result, tokenVolume, patchParts: parts.map((part) => Buffer.from(part)), bytes };
 }
 
 /**
- * The kept answer for this pod: as it is, or with this pod's token volume in its patch (as text:
- * answer-bytes.ts serialises it without parsing it).
+ * The kept answer for this pod: as it is, or with this pod's token volume in its patch (as bytes:
+ * answer-bytes.ts serialises them without parsing them).
  */
 function answerFor(entry: Entry, tokenVolume: string | undefined): MutationResult {
   const { result, patchParts } = entry;
   if (patchParts === undefined || tokenVolume === entry.tokenVolume) return result;
-  const json = patchParts.join(JSON.stringify(tokenVolume));
-  return withPatchText(result, { json, operations: result.patch?.length ?? 0 });
+  const name = Buffer.from(JSON.stringify(tokenVolume));
+  const joined: Buffer[] = [];
+  for (const part of patchParts) {
+    if (joined.length > 0) joined.push(name);
+    joined.push(part);
+  }
+  return withPatchBytes(result, {
+    utf8: Buffer.concat(joined),
+    operations: result.patch?.length ?? 0,
+  });
 }
 
 /** One cache per configuration object: a reloaded configuration starts empty. */

@@ -18,7 +18,7 @@ export interface DetectedWorkload {
 export function detectWorkload(
   podMeta: ObjectMeta | undefined,
   podSpec: PodSpec | undefined,
-  config: WardenConfig,
+  config: Pick<WardenConfig, 'detection'>,
 ): DetectedWorkload | null {
   if (!podSpec || !Array.isArray(podSpec.containers)) return null;
   for (const role of ['kafka', 'zookeeper'] as const) {

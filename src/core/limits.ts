@@ -31,8 +31,9 @@ export const MAX_QUOTED_CHARS = 120;
 /**
  * Whether `value` nests deeper than `maxDepth` objects or arrays. Recursive, but never more than
  * `maxDepth` calls deep: it answers before descending further, so no input overflows the stack.
- * It runs on every admission body: no work list of [value, depth] pairs, and only objects and
- * arrays are descended into.
+ * It runs on every admission body: no work list of [value, depth] pairs, no array of an object's
+ * values per object (for…in instead of Object.values), and only objects and arrays are descended
+ * into.
  */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   return value !== null && typeof value === 'object' && deeperThan(value, maxDepth, 1);
@@ -40,8 +41,19 @@ export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
 
 function deeperThan(value: object, maxDepth: number, depth: number): boolean {
   if (depth > maxDepth) return true;
-  const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
-  for (const child of children) {
+  if (Array.isArray(value)) {
+    for (const child of value as unknown[]) {
+      if (child !== null && typeof child === 'object' && deeperThan(child, maxDepth, depth + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    // Own properties only, as Object.values: JSON.parse makes no others, but callers pass any value.
+    if (!Object.hasOwn(record, key)) continue;
+    const child = record[key];
     if (child !== null && typeof child === 'object' && deeperThan(child, maxDepth, depth + 1)) {
       return true;
     }

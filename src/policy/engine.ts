@@ -44,12 +44,14 @@ export function evaluate(
   if (!workloads) return assembleVerdict([]);
   const evaluations: (RuleEvaluation | Promise<RuleEvaluation>)[] = [];
   let pending = false;
+  // The same for every rule: made once per request.
+  const basis = exemptionBasis(request);
   for (const rule of options.rules ?? DEFAULT_RULES) {
     if (!rule.operations.includes(request.operation)) continue;
     if (!rule.roles.includes(workloads.subject.role)) continue;
     let evaluation: RuleEvaluation | Promise<RuleEvaluation>;
     try {
-      evaluation = runRule(rule, request, workloads, options);
+      evaluation = runRule(rule, request, workloads, basis, options);
     } catch (error) {
       // A throw is a bug in a rule, and fails this evaluation at once. The earlier rules' promises
       // are abandoned with it: one that rejects later would be unhandled, and Node exits on that.
@@ -112,6 +114,7 @@ function runRule(
   rule: Rule,
   request: PolicyRequest,
   workloads: Workloads,
+  basis: ExemptionBasis,
   options: EngineOptions,
 ): RuleEvaluation | Promise<RuleEvaluation> {
   const policy = options.policy ?? DEFAULT_POLICY;
@@ -138,7 +141,7 @@ function runRule(
   };
   const results = rule.evaluate(context);
   const judge = (settled: RuleResult[]) =>
-    applySettings(rule, settled, settings, request.namespace, exemptionBasis(request));
+    applySettings(rule, settled, settings, request.namespace, basis);
   return results instanceof Promise ? results.then(judge) : judge(results);
 }
 

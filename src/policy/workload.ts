@@ -4,7 +4,7 @@
  * view, and the engine leaves it alone. After an UPDATE the role is the one the StatefulSet had:
  * a changed pod template does not change which pods, volumes and broker ids it owns.
  */
-import { DEFAULT_CONFIG, type WardenConfig } from '../core/config';
+import type { WardenConfig } from '../core/config';
 import { detectWorkload, type WorkloadRole } from '../core/detect';
 import type { Container, KubeObject, StatefulSetSpec } from '../core/k8s-types';
 import { isRecord } from '../core/k8s-types';
@@ -44,10 +44,8 @@ export function viewWorkload(
   if (!object || object.kind !== 'StatefulSet' || !isRecord(object.spec)) return undefined;
   const spec = object.spec as StatefulSetSpec;
   const template = spec.template;
-  const found = detectWorkload(template?.metadata, template?.spec, {
-    ...DEFAULT_CONFIG,
-    detection,
-  });
+  // Detection is all detectWorkload reads: no copy of the whole default configuration per call.
+  const found = detectWorkload(template?.metadata, template?.spec, { detection });
   if (!found) return undefined;
   return view(object, spec, found.role, found.container, found.role);
 }

@@ -2,7 +2,7 @@
  * answerBytes, the fast path to an answer's bytes, against its plain counterpart plainAnswerBytes
  * (JSON.stringify of review.ts's buildResponse): byte-equal text, its byte length and its number of
  * patch operations, whether the outcome is serialised per request, kept once (keepAnswer, as the
- * mutation cache keeps it), kept from patch text, or carried as patch text (withPatchText). Over
+ * mutation cache keeps it), kept from patch bytes, or carried as patch bytes (withPatchBytes). Over
  * hand-picked outcomes, the mutating webhook's real answers for every golden case (fresh and from
  * the mutation cache, for a pod with another token volume), and seeded generated outcomes with
  * warnings, denials, patches and odd strings.
@@ -13,7 +13,7 @@ import {
   answerBytes,
   keepAnswer,
   plainAnswerBytes,
-  withPatchText,
+  withPatchBytes,
   type AnswerBytes,
 } from '../../../src/admission/answer-bytes';
 import { mutate } from '../../../src/admission/mutate';
@@ -43,14 +43,14 @@ function expectEveryPathPlain(request: Identity, outcome: AdmissionOutcome): voi
   keepAnswer(once);
   paths.push(['kept once', answerBytes(request, once)]);
   const patch = {
-    json: JSON.stringify(outcome.patch ?? []),
+    utf8: Buffer.from(JSON.stringify(outcome.patch ?? [])),
     operations: outcome.patch?.length ?? 0,
   };
-  const fromText = { ...outcome };
-  keepAnswer(fromText, patch);
-  paths.push(['kept from patch text', answerBytes(request, fromText)]);
-  const carried = withPatchText(outcome, patch);
-  paths.push(['carried as patch text', answerBytes(request, carried)]);
+  const fromBytes = { ...outcome };
+  keepAnswer(fromBytes, patch);
+  paths.push(['kept from patch bytes', answerBytes(request, fromBytes)]);
+  const carried = withPatchBytes(outcome, patch);
+  paths.push(['carried as patch bytes', answerBytes(request, carried)]);
   for (const [way, bytes] of paths) expect({ way, ...bytes }).toEqual({ way, ...plain });
   // The carried patch reads as the outcome's own.
   expect(carried.patch).toEqual(outcome.patch ?? []);
@@ -166,7 +166,7 @@ describe.each(servedCases.map((c) => [c.testCase.name, c] as const))(
       for (const workload of workloads) {
         const fresh = mutate(parseReview(admissionReview(structuredClone(workload))), options);
         const answers: AdmissionOutcome[] = [fresh];
-        // The same pod with two token volumes: a miss, then a hit carried as patch text.
+        // The same pod with two token volumes: a miss, then a hit carried as patch bytes.
         for (const token of ['kube-api-access-aaaaa', 'kube-api-access-bbbbb']) {
           const pod = podFromStatefulSet(workload, 0);
           const spec = pod.spec as {
