@@ -118,9 +118,26 @@ export class Load {
     await Promise.allSettled([this.producer.disconnect(), this.consumer.disconnect()]);
   }
 
-  /** Reads the whole topic (bounded) and compares it with what the producer was told. */
+  /**
+   * Reads the whole topic (bounded) and compares it with what the producer was told. Done when
+   * every acknowledged number was seen, or when every partition was read to its end: then an
+   * acknowledged number not seen is lost (reported, not a timeout). A topic not read to its end
+   * within `timeoutMs` is an error naming the partitions that were not.
+   */
   async audit(timeoutMs = 120_000): Promise<Audit> {
     const seen = new Map<number, number>();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    // The end of each partition now: the load has stopped, nothing is written after this.
+    const ends = new Map(
+      (await admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, Number(o.high)]),
+    );
+    await admin.disconnect();
+    const readTo = new Map<number, number>();
+    const atEnd = () =>
+      [...ends].every(
+        ([partition, high]) => high === 0 || (readTo.get(partition) ?? -1) >= high - 1,
+      );
     const consumer = this.kafka.consumer({
       groupId: `rolls-audit-${Date.now()}`,
       sessionTimeout: 30_000,
@@ -128,18 +145,20 @@ export class Load {
     await consumer.connect();
     try {
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-      const total = this.next;
       await new Promise<void>((resolve, reject) => {
         let quietTimer: NodeJS.Timeout | undefined;
-        const deadline = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `audit: topic not read within ${timeoutMs} ms (${seen.size}/${total} numbers)`,
-              ),
+        const deadline = setTimeout(() => {
+          const behind = [...ends]
+            .filter(([partition, high]) => high > 0 && (readTo.get(partition) ?? -1) < high - 1)
+            .map(
+              ([partition, high]) => `${partition}: ${(readTo.get(partition) ?? -1) + 1}/${high}`,
+            );
+          reject(
+            new Error(
+              `audit: topic not read to its end within ${timeoutMs} ms (partition: offsets read/end ${behind.join(', ')})`,
             ),
-          timeoutMs,
-        );
+          );
+        }, timeoutMs);
         const done = () => {
           clearTimeout(deadline);
           clearTimeout(quietTimer);
@@ -147,11 +166,13 @@ export class Load {
         };
         void consumer
           .run({
-            eachMessage: async ({ message }) => {
+            eachMessage: async ({ partition, message }) => {
               const n = Number(message.value?.toString());
               seen.set(n, (seen.get(n) ?? 0) + 1);
-              // Every acknowledged number seen: wait a little for stragglers, then stop.
-              if ([...this.acked].every((a) => seen.has(a))) {
+              readTo.set(partition, Math.max(readTo.get(partition) ?? -1, Number(message.offset)));
+              // Every acknowledged number seen, or the whole topic read: wait a little for
+              // stragglers, then stop.
+              if (atEnd() || [...this.acked].every((a) => seen.has(a))) {
                 clearTimeout(quietTimer);
                 quietTimer = setTimeout(done, 3_000);
               }
