@@ -283,13 +283,25 @@ type WebhookConfiguration = {
 };
 
 /**
+ * The objectSelector values.yaml suggests beside matchConditions: the stock charts' `app` labels.
+ * The API server checks it before it converts the pod for the CEL condition.
+ */
+const KAFKA_APP_LABELS = {
+  matchExpressions: [{ key: 'app', operator: 'In', values: ['cp-kafka', 'cp-zookeeper'] }],
+};
+
+/**
  * kafka-warden's MutatingWebhookConfiguration and ValidatingWebhookConfiguration exactly as the
  * chart installs them on this Kubernetes version (`helm template` of charts/kafka-warden, with
- * `webhooks.mutating.matchConditions` as given): rules, matchConditions, namespace and object
- * selectors, policies. Only clientConfig differs: a URL on this machine instead of the chart's
- * Service, since no pod runs here.
+ * `webhooks.mutating.matchConditions` and, if given, `webhooks.mutating.objectSelector` set):
+ * rules, matchConditions, namespace and object selectors, policies. Only clientConfig differs: a
+ * URL on this machine instead of the chart's Service, since no pod runs here.
  */
-function chartWebhookConfigurations(version: string, matchConditions: boolean) {
+function chartWebhookConfigurations(
+  version: string,
+  matchConditions: boolean,
+  objectSelector?: object,
+) {
   const out = execFileSync(
     helmBinary(3),
     [
@@ -304,6 +316,9 @@ function chartWebhookConfigurations(version: string, matchConditions: boolean) {
       'templates/webhooks.yaml',
       '--set',
       `webhooks.mutating.matchConditions=${matchConditions}`,
+      ...(objectSelector
+        ? ['--set-json', `webhooks.mutating.objectSelector=${JSON.stringify(objectSelector)}`]
+        : []),
     ],
     { encoding: 'utf8' },
   );
@@ -315,12 +330,24 @@ function chartWebhookConfigurations(version: string, matchConditions: boolean) {
   const hasConditions = JSON.stringify(docs).includes('"matchConditions"');
   if (hasConditions !== matchConditions)
     throw new Error(`the chart rendered matchConditions=${hasConditions} on ${version}`);
+  if (objectSelector) {
+    const mutating = docs.find((doc) => doc.kind.startsWith('Mutating'));
+    const given = (mutating?.webhooks[0] as { objectSelector?: object } | undefined)
+      ?.objectSelector;
+    if (JSON.stringify(given) !== JSON.stringify(objectSelector))
+      throw new Error(`the chart rendered objectSelector ${JSON.stringify(given)}`);
+  }
   return docs;
 }
 
 /** Which webhook configurations a phase runs under: none, or the chart's pointed at a server. */
 type Hooks =
-  { kind: 'none' } | { kind: 'chart' | 'chart-no-conditions'; port: number; caPem: string };
+  | { kind: 'none' }
+  | {
+      kind: 'chart' | 'chart-no-conditions' | 'chart-object-selector';
+      port: number;
+      caPem: string;
+    };
 
 /**
  * Registers the chart's webhook configurations (chartWebhookConfigurations), with or without
@@ -330,7 +357,12 @@ async function setWebhooks(cp: ControlPlane, hooks: Hooks, version: string) {
   await deleteWebhooks(cp);
   if (hooks.kind !== 'none') {
     const caBundle = Buffer.from(hooks.caPem).toString('base64');
-    for (const doc of chartWebhookConfigurations(version, hooks.kind === 'chart')) {
+    const docs = chartWebhookConfigurations(
+      version,
+      hooks.kind !== 'chart-no-conditions',
+      hooks.kind === 'chart-object-selector' ? KAFKA_APP_LABELS : undefined,
+    );
+    for (const doc of docs) {
       doc.metadata = { ...doc.metadata, name: WEBHOOK_NAME };
       for (const webhook of doc.webhooks) {
         const pathname = doc.kind.startsWith('Mutating') ? '/mutate' : '/validate';
@@ -385,6 +417,8 @@ const CONDITIONS = {
   ordinary2: 'ordinary pods, no webhooks (2nd of the round, same as the 1st)',
   ordinaryChart: "ordinary pods, kafka-warden's webhooks as the chart installs them",
   ordinaryNoConditions: "ordinary pods, the chart's webhooks with matchConditions: false",
+  ordinaryObjectSelector:
+    "ordinary pods, the chart's webhooks with objectSelector app In (cp-kafka, cp-zookeeper)",
   stock: 'stock Kafka pods, no webhooks',
   stockBare: 'stock Kafka pods, bare allow-all webhook (the floor)',
   stockHooked: "stock Kafka pods, kafka-warden's webhooks (each pod injected)",
@@ -393,6 +427,15 @@ const CONDITIONS = {
   injectedHooked: "post-rendered Kafka pods, kafka-warden's webhooks (empty patch)",
 } as const;
 type Condition = keyof typeof CONDITIONS;
+/** The phases of ordinary pods under kafka-warden's configurations: serve's log counts their calls. */
+const ORDINARY_HOOKED = [
+  'ordinaryChart',
+  'ordinaryNoConditions',
+  'ordinaryObjectSelector',
+] as const;
+type OrdinaryHooked = (typeof ORDINARY_HOOKED)[number];
+const isOrdinaryHooked = (condition: Condition): condition is OrdinaryHooked =>
+  (ORDINARY_HOOKED as readonly string[]).includes(condition);
 
 async function main(): Promise<void> {
   const cp = await startControlPlane();
@@ -420,6 +463,7 @@ async function main(): Promise<void> {
     const bare = await startBareWebhook();
     const chart: Hooks = { kind: 'chart', port: serve.port, caPem: serve.caPem };
     const chartNoConditions: Hooks = { ...chart, kind: 'chart-no-conditions' };
+    const chartObjectSelector: Hooks = { ...chart, kind: 'chart-object-selector' };
     // The bare webhook under the very registration kafka-warden has: called for the Kafka pods.
     const bareHooks: Hooks = { kind: 'chart', port: bare.port, caPem: bare.caPem };
     try {
@@ -434,19 +478,21 @@ async function main(): Promise<void> {
       await phase(cp, agent, 'warm-c2', ordinaryPods);
       await setWebhooks(cp, chartNoConditions, version);
       await phase(cp, agent, 'warm-d', ordinaryPods);
+      await setWebhooks(cp, chartObjectSelector, version);
+      await phase(cp, agent, 'warm-e', ordinaryPods);
       const logsBefore = serve.logLines().length;
       const runs = Object.fromEntries(
         Object.keys(CONDITIONS).map((k) => [k, [] as Phase[]]),
       ) as Record<Condition, Phase[]>;
       /** Phase labels of the ordinary pods created with kafka-warden's webhooks, per condition. */
-      const ordinaryLabels: Record<'ordinaryChart' | 'ordinaryNoConditions', string[]> = {
+      const ordinaryLabels: Record<OrdinaryHooked, string[]> = {
         ordinaryChart: [],
         ordinaryNoConditions: [],
+        ordinaryObjectSelector: [],
       };
       const run = async (condition: Condition, round: number, pods: PodTemplateFor) => {
         const label = `r${round}-${condition.toLowerCase()}`;
-        if (condition === 'ordinaryChart' || condition === 'ordinaryNoConditions')
-          ordinaryLabels[condition].push(label);
+        if (isOrdinaryHooked(condition)) ordinaryLabels[condition].push(label);
         runs[condition].push(await phase(cp, agent, label, pods));
       };
       for (let round = 0; round < ROUNDS; round++) {
@@ -460,6 +506,8 @@ async function main(): Promise<void> {
         await run('injectedHooked', round, injectedPods);
         await setWebhooks(cp, chartNoConditions, version);
         await run('ordinaryNoConditions', round, ordinaryPods);
+        await setWebhooks(cp, chartObjectSelector, version);
+        await run('ordinaryObjectSelector', round, ordinaryPods);
         await setWebhooks(cp, bareHooks, version);
         await run('stockBare', round, stockPods);
         await run('injectedBare', round, injectedPods);
@@ -469,12 +517,16 @@ async function main(): Promise<void> {
       // What serve answered in the measured phases: one call per Kafka pod is what a cluster
       // should see, and none for the ordinary pods where matchConditions apply.
       const kafkaAnswers: Record<string, number> = {};
-      const ordinaryCalls = { ordinaryChart: 0, ordinaryNoConditions: 0 };
+      const ordinaryCalls = {
+        ordinaryChart: 0,
+        ordinaryNoConditions: 0,
+        ordinaryObjectSelector: 0,
+      };
       for (const line of serve.logLines().slice(logsBefore)) {
         if (line.msg !== 'admission') continue;
         const name = String(line.name);
         let ordinary = false;
-        for (const condition of ['ordinaryChart', 'ordinaryNoConditions'] as const) {
+        for (const condition of ORDINARY_HOOKED) {
           if (ordinaryLabels[condition].some((label) => name.startsWith(`${label}-`))) {
             ordinaryCalls[condition]++;
             ordinary = true;
@@ -524,6 +576,13 @@ async function main(): Promise<void> {
         ),
       );
       console.log(
+        added(
+          "ordinary pods: added by the chart's webhooks with objectSelector app In (cp-kafka, cp-zookeeper)",
+          ordinaryBase,
+          s.ordinaryObjectSelector,
+        ),
+      );
+      console.log(
         added('stock Kafka pods: added by a bare webhook (the floor)', s.stock, s.stockBare),
       );
       console.log(
@@ -556,7 +615,7 @@ async function main(): Promise<void> {
         `kafka-warden's added median over the bare webhook's: stock Kafka pods ${ratio(s.stock, s.stockBare, s.stockHooked)}; post-rendered Kafka pods ${ratio(s.injected, s.injectedBare, s.injectedHooked)}; post-rendered median against the floor's ${(s.injectedHooked.p50 / s.injectedBare.p50).toFixed(2)}x`,
       );
       console.log(
-        `calls that reached serve for ordinary pods: ${ordinaryCalls.ordinaryChart} of ${s.ordinaryChart.count} with the chart's webhooks, ${ordinaryCalls.ordinaryNoConditions} of ${s.ordinaryNoConditions.count} with matchConditions: false`,
+        `calls that reached serve for ordinary pods: ${ordinaryCalls.ordinaryChart} of ${s.ordinaryChart.count} with the chart's webhooks, ${ordinaryCalls.ordinaryNoConditions} of ${s.ordinaryNoConditions.count} with matchConditions: false, ${ordinaryCalls.ordinaryObjectSelector} of ${s.ordinaryObjectSelector.count} with the objectSelector`,
       );
       console.log(
         `kafka-warden's answers to Kafka Pod calls in the measured phases, for ${s.stockHooked.count + s.injectedHooked.count} pods: ${JSON.stringify(kafkaAnswers)}`,
