@@ -123,10 +123,12 @@ export class BrokerRoll {
     patch: TemplateHashPatch,
     where: RollWhere,
   ): Promise<KubeObject | Conflict | undefined> {
-    const { api, logger, metrics, reports } = this.context;
+    const { api, clock, logger, metrics, reports } = this.context;
+    // The issuer's clock, as for certificate validity: the backoff is then testable without sleeps.
+    const now = () => clock().getTime();
     const key = `${where.namespace}/${where.statefulset}`;
     const generation = sts.metadata?.generation;
-    const waitMs = this.backoff.remaining(key, generation, Date.now());
+    const waitMs = this.backoff.remaining(key, generation, now());
     if (waitMs > 0) {
       logger.debug({ ...where, waitMs }, 'roll still backing off');
       return undefined;
@@ -141,7 +143,7 @@ export class BrokerRoll {
     );
     if (outcome === CONFLICT) return CONFLICT;
     if ('refused' in outcome) {
-      const retryAt = this.backoff.refused(key, generation, Date.now());
+      const retryAt = this.backoff.refused(key, generation, now());
       metrics.rolls.inc({ result: 'refused' });
       // The API server's message carries the refusing webhook's reason (e.g. a rule that waits
       // for under-replicated partitions) or the RBAC denial.
@@ -160,7 +162,7 @@ export class BrokerRoll {
     if (templateHash(stored) !== plan.hash) {
       // A mutating webhook with --mutate-statefulsets and tls.contentHash set writes its own value
       // over ours: the controller saw no change. Retrying would not help.
-      this.backoff.refused(key, stored.metadata?.generation, Date.now());
+      this.backoff.refused(key, stored.metadata?.generation, now());
       metrics.rolls.inc({ result: 'overwritten' });
       logger.error(
         { ...where, stored: templateHash(stored) ?? null },

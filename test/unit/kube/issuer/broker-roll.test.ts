@@ -27,6 +27,15 @@ const later = (api: FakeApi, days: number, intervalMs?: number) =>
     clock: () => new Date(Date.now() + days * DAY),
     ...(intervalMs === undefined ? {} : { intervalMs }),
   });
+/**
+ * An issuer whose clock stands still `days` ahead until moved: the roll backoff reads the issuer's
+ * clock, so its waits are stepped over instead of slept through (a loaded machine cannot stretch them).
+ */
+function heldLater(api: FakeApi, days: number, intervalMs: number) {
+  let now = Date.now() + days * DAY;
+  const held = issuer(api, { clock: () => new Date(now), intervalMs });
+  return Object.assign(held, { advance: (ms: number) => void (now += ms) });
+}
 const templateOf = (api: FakeApi) =>
   (
     (api.objects.get(STS) as Obj).spec as {
@@ -142,8 +151,9 @@ describe('the issuer', () => {
     const denial =
       'admission webhook "policy.kafka-warden.io" denied the request: 2 partitions are under-replicated';
     api.refuse('PATCH', STS, 403, denial);
-    const one = later(api, 340, 1500);
+    const one = heldLater(api, 340, 1500);
     await one.reconcile();
+    one.advance(1499);
     await one.reconcile();
     await one.reconcile();
     expect(patches(api)).toEqual([]); // refused requests are not stored writes
@@ -156,11 +166,15 @@ describe('the issuer', () => {
     expect(typeof refused?.retryAt).toBe('string');
 
     // After the backoff, still refused: the next delay doubles.
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    one.advance(1);
     await one.reconcile();
     expect(api.patchTypes).toHaveLength(2);
+    one.advance(2999);
     await one.reconcile();
     expect(api.patchTypes).toHaveLength(2);
+    one.advance(1);
+    await one.reconcile();
+    expect(api.patchTypes).toHaveLength(3);
 
     // The reason goes away; a restarted replica (no backoff in memory) finds the mark and rolls.
     api.clearRefusals();
@@ -174,7 +188,7 @@ describe('the issuer', () => {
     const api = await cluster(3650);
     await issuer(api).reconcile();
     api.refuse('PATCH', STS, 403, 'denied: updateStrategy OnDelete');
-    const one = later(api, 340, 60_000);
+    const one = heldLater(api, 340, 60_000);
     await one.reconcile();
     expect(api.patchTypes).toHaveLength(1);
     api.clearRefusals();
