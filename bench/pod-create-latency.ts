@@ -283,24 +283,17 @@ type WebhookConfiguration = {
 };
 
 /**
- * The objectSelector values.yaml suggests beside matchConditions: the stock charts' `app` labels.
- * The API server checks it before it converts the pod for the CEL condition.
- */
-const KAFKA_APP_LABELS = {
-  matchExpressions: [{ key: 'app', operator: 'In', values: ['cp-kafka', 'cp-zookeeper'] }],
-};
-
-/**
  * kafka-warden's MutatingWebhookConfiguration and ValidatingWebhookConfiguration exactly as the
  * chart installs them on this Kubernetes version (`helm template` of charts/kafka-warden, with
- * `webhooks.mutating.matchConditions` and, if given, `webhooks.mutating.objectSelector` set):
- * rules, matchConditions, namespace and object selectors, policies. Only clientConfig differs: a
- * URL on this machine instead of the chart's Service, since no pod runs here.
+ * `webhooks.mutating.matchConditions` as given, and the default objectSelector or, given
+ * `withObjectSelector: false`, none): rules, matchConditions, namespace and object selectors,
+ * policies. Only clientConfig differs: a URL on this machine instead of the chart's Service, since
+ * no pod runs here.
  */
 function chartWebhookConfigurations(
   version: string,
   matchConditions: boolean,
-  objectSelector?: object,
+  withObjectSelector = true,
 ) {
   const out = execFileSync(
     helmBinary(3),
@@ -316,9 +309,7 @@ function chartWebhookConfigurations(
       'templates/webhooks.yaml',
       '--set',
       `webhooks.mutating.matchConditions=${matchConditions}`,
-      ...(objectSelector
-        ? ['--set-json', `webhooks.mutating.objectSelector=${JSON.stringify(objectSelector)}`]
-        : []),
+      ...(withObjectSelector ? [] : ['--set-json', 'webhooks.mutating.objectSelector=null']),
     ],
     { encoding: 'utf8' },
   );
@@ -330,13 +321,11 @@ function chartWebhookConfigurations(
   const hasConditions = JSON.stringify(docs).includes('"matchConditions"');
   if (hasConditions !== matchConditions)
     throw new Error(`the chart rendered matchConditions=${hasConditions} on ${version}`);
-  if (objectSelector) {
-    const mutating = docs.find((doc) => doc.kind.startsWith('Mutating'));
-    const given = (mutating?.webhooks[0] as { objectSelector?: object } | undefined)
-      ?.objectSelector;
-    if (JSON.stringify(given) !== JSON.stringify(objectSelector))
-      throw new Error(`the chart rendered objectSelector ${JSON.stringify(given)}`);
-  }
+  const mutating = docs.find((doc) => doc.kind.startsWith('Mutating'));
+  const selector = (mutating?.webhooks[0] as { objectSelector?: object } | undefined)
+    ?.objectSelector;
+  if ((JSON.stringify(selector ?? {}) !== '{}') !== withObjectSelector)
+    throw new Error(`the chart rendered objectSelector ${JSON.stringify(selector)}`);
   return docs;
 }
 
@@ -344,7 +333,7 @@ function chartWebhookConfigurations(
 type Hooks =
   | { kind: 'none' }
   | {
-      kind: 'chart' | 'chart-no-conditions' | 'chart-object-selector';
+      kind: 'chart' | 'chart-condition-only' | 'chart-no-conditions';
       port: number;
       caPem: string;
     };
@@ -360,7 +349,7 @@ async function setWebhooks(cp: ControlPlane, hooks: Hooks, version: string) {
     const docs = chartWebhookConfigurations(
       version,
       hooks.kind !== 'chart-no-conditions',
-      hooks.kind === 'chart-object-selector' ? KAFKA_APP_LABELS : undefined,
+      hooks.kind === 'chart',
     );
     for (const doc of docs) {
       doc.metadata = { ...doc.metadata, name: WEBHOOK_NAME };
@@ -416,9 +405,10 @@ const CONDITIONS = {
   ordinary1: 'ordinary pods, no webhooks (1st of the round)',
   ordinary2: 'ordinary pods, no webhooks (2nd of the round, same as the 1st)',
   ordinaryChart: "ordinary pods, kafka-warden's webhooks as the chart installs them",
-  ordinaryNoConditions: "ordinary pods, the chart's webhooks with matchConditions: false",
-  ordinaryObjectSelector:
-    "ordinary pods, the chart's webhooks with objectSelector app In (cp-kafka, cp-zookeeper)",
+  ordinaryConditionOnly:
+    "ordinary pods, the chart's webhooks with objectSelector: null (the CEL condition alone)",
+  ordinaryNoConditions:
+    "ordinary pods, the chart's webhooks with matchConditions: false and objectSelector: null",
   stock: 'stock Kafka pods, no webhooks',
   stockBare: 'stock Kafka pods, bare allow-all webhook (the floor)',
   stockHooked: "stock Kafka pods, kafka-warden's webhooks (each pod injected)",
@@ -428,11 +418,7 @@ const CONDITIONS = {
 } as const;
 type Condition = keyof typeof CONDITIONS;
 /** The phases of ordinary pods under kafka-warden's configurations: serve's log counts their calls. */
-const ORDINARY_HOOKED = [
-  'ordinaryChart',
-  'ordinaryNoConditions',
-  'ordinaryObjectSelector',
-] as const;
+const ORDINARY_HOOKED = ['ordinaryChart', 'ordinaryConditionOnly', 'ordinaryNoConditions'] as const;
 type OrdinaryHooked = (typeof ORDINARY_HOOKED)[number];
 const isOrdinaryHooked = (condition: Condition): condition is OrdinaryHooked =>
   (ORDINARY_HOOKED as readonly string[]).includes(condition);
@@ -463,7 +449,7 @@ async function main(): Promise<void> {
     const bare = await startBareWebhook();
     const chart: Hooks = { kind: 'chart', port: serve.port, caPem: serve.caPem };
     const chartNoConditions: Hooks = { ...chart, kind: 'chart-no-conditions' };
-    const chartObjectSelector: Hooks = { ...chart, kind: 'chart-object-selector' };
+    const chartConditionOnly: Hooks = { ...chart, kind: 'chart-condition-only' };
     // The bare webhook under the very registration kafka-warden has: called for the Kafka pods.
     const bareHooks: Hooks = { kind: 'chart', port: bare.port, caPem: bare.caPem };
     try {
@@ -478,7 +464,7 @@ async function main(): Promise<void> {
       await phase(cp, agent, 'warm-c2', ordinaryPods);
       await setWebhooks(cp, chartNoConditions, version);
       await phase(cp, agent, 'warm-d', ordinaryPods);
-      await setWebhooks(cp, chartObjectSelector, version);
+      await setWebhooks(cp, chartConditionOnly, version);
       await phase(cp, agent, 'warm-e', ordinaryPods);
       const logsBefore = serve.logLines().length;
       const runs = Object.fromEntries(
@@ -487,8 +473,8 @@ async function main(): Promise<void> {
       /** Phase labels of the ordinary pods created with kafka-warden's webhooks, per condition. */
       const ordinaryLabels: Record<OrdinaryHooked, string[]> = {
         ordinaryChart: [],
+        ordinaryConditionOnly: [],
         ordinaryNoConditions: [],
-        ordinaryObjectSelector: [],
       };
       const run = async (condition: Condition, round: number, pods: PodTemplateFor) => {
         const label = `r${round}-${condition.toLowerCase()}`;
@@ -504,10 +490,10 @@ async function main(): Promise<void> {
         await run('ordinaryChart', round, ordinaryPods);
         await run('stockHooked', round, stockPods);
         await run('injectedHooked', round, injectedPods);
+        await setWebhooks(cp, chartConditionOnly, version);
+        await run('ordinaryConditionOnly', round, ordinaryPods);
         await setWebhooks(cp, chartNoConditions, version);
         await run('ordinaryNoConditions', round, ordinaryPods);
-        await setWebhooks(cp, chartObjectSelector, version);
-        await run('ordinaryObjectSelector', round, ordinaryPods);
         await setWebhooks(cp, bareHooks, version);
         await run('stockBare', round, stockPods);
         await run('injectedBare', round, injectedPods);
@@ -515,12 +501,12 @@ async function main(): Promise<void> {
         await run('ordinary2', round, ordinaryPods);
       }
       // What serve answered in the measured phases: one call per Kafka pod is what a cluster
-      // should see, and none for the ordinary pods where matchConditions apply.
+      // should see, and none for the ordinary pods where the object selector or matchConditions apply.
       const kafkaAnswers: Record<string, number> = {};
       const ordinaryCalls = {
         ordinaryChart: 0,
+        ordinaryConditionOnly: 0,
         ordinaryNoConditions: 0,
-        ordinaryObjectSelector: 0,
       };
       for (const line of serve.logLines().slice(logsBefore)) {
         if (line.msg !== 'admission') continue;
@@ -570,16 +556,16 @@ async function main(): Promise<void> {
       );
       console.log(
         added(
-          "ordinary pods: added by the chart's webhooks with matchConditions: false",
+          "ordinary pods: added by the chart's webhooks with objectSelector: null (the CEL condition alone)",
           ordinaryBase,
-          s.ordinaryNoConditions,
+          s.ordinaryConditionOnly,
         ),
       );
       console.log(
         added(
-          "ordinary pods: added by the chart's webhooks with objectSelector app In (cp-kafka, cp-zookeeper)",
+          "ordinary pods: added by the chart's webhooks with matchConditions: false and objectSelector: null",
           ordinaryBase,
-          s.ordinaryObjectSelector,
+          s.ordinaryNoConditions,
         ),
       );
       console.log(
@@ -615,7 +601,7 @@ async function main(): Promise<void> {
         `kafka-warden's added median over the bare webhook's: stock Kafka pods ${ratio(s.stock, s.stockBare, s.stockHooked)}; post-rendered Kafka pods ${ratio(s.injected, s.injectedBare, s.injectedHooked)}; post-rendered median against the floor's ${(s.injectedHooked.p50 / s.injectedBare.p50).toFixed(2)}x`,
       );
       console.log(
-        `calls that reached serve for ordinary pods: ${ordinaryCalls.ordinaryChart} of ${s.ordinaryChart.count} with the chart's webhooks, ${ordinaryCalls.ordinaryNoConditions} of ${s.ordinaryNoConditions.count} with matchConditions: false, ${ordinaryCalls.ordinaryObjectSelector} of ${s.ordinaryObjectSelector.count} with the objectSelector`,
+        `calls that reached serve for ordinary pods: ${ordinaryCalls.ordinaryChart} of ${s.ordinaryChart.count} with the chart's webhooks, ${ordinaryCalls.ordinaryNoConditions} of ${s.ordinaryNoConditions.count} with matchConditions: false and no objectSelector, ${ordinaryCalls.ordinaryConditionOnly} of ${s.ordinaryConditionOnly.count} with the CEL condition alone`,
       );
       console.log(
         `kafka-warden's answers to Kafka Pod calls in the measured phases, for ${s.stockHooked.count + s.injectedHooked.count} pods: ${JSON.stringify(kafkaAnswers)}`,

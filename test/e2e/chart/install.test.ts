@@ -294,6 +294,20 @@ describe('helm install into a real API server (Kubernetes 1.34)', () => {
     expect(other.status).toBe(201);
   });
 
+  it("does not send a Deployment's or a Job's pods, even Kafka-looking ones (the object selector)", async () => {
+    for (const [name, labels] of [
+      ['rs', { app: 'cp-kafka', 'pod-template-hash': '7d9f8b6c5' }],
+      ['job', { app: 'cp-kafka', 'batch.kubernetes.io/job-name': 'report', 'job-name': 'report' }],
+    ] as const) {
+      const created = await kube(
+        'POST',
+        '/api/v1/namespaces/kafka/pods',
+        pod(name, 'cp-kafka-broker', { ...labels }),
+      );
+      expect(created.status).toBe(201);
+    }
+  });
+
   it('is called on dry runs too (sideEffects None)', async () => {
     const dry = await kube(
       'POST',

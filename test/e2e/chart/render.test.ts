@@ -22,6 +22,15 @@ import {
   type WebhookConfiguration,
 } from './chart-support';
 
+/** The mutating webhook's default objectSelector (values.yaml): no ReplicaSet's or Job's pods. */
+const DEFAULT_OBJECT_SELECTOR = {
+  matchExpressions: [
+    { key: 'pod-template-hash', operator: 'DoesNotExist' },
+    { key: 'job-name', operator: 'DoesNotExist' },
+    { key: 'batch.kubernetes.io/job-name', operator: 'DoesNotExist' },
+  ],
+};
+
 const CERT_MANAGER = { certManager: { enabled: true } };
 
 interface Container {
@@ -232,7 +241,15 @@ describe.each(HELM_MAJORS)('helm template (Helm %i)', (major) => {
       expect(expression).toContain('request.kind.kind == "Pod"');
       expect(expression).toContain('object.spec.template.spec.containers');
       expect(expression).not.toContain('kafka-warden.io');
-      expect(onlyWebhook(mutating).objectSelector).toEqual({});
+      // Deployments' and Jobs' pods are left out by label, before any conversion for the CEL.
+      expect(onlyWebhook(mutating).objectSelector).toEqual(DEFAULT_OBJECT_SELECTOR);
+    });
+
+    it('sends Deployments and Jobs pods to the CEL condition as well when objectSelector is null', () => {
+      const all = render({ major, values: { webhooks: { mutating: { objectSelector: null } } } });
+      const webhook = onlyWebhook(find<WebhookConfiguration>(all, 'MutatingWebhookConfiguration'));
+      expect(webhook.objectSelector).toEqual({});
+      expect(webhook.matchConditions?.[0]?.name).toBe('kafka-or-zookeeper');
     });
 
     it('takes the match condition from the injection configuration detection (labels replace)', () => {
