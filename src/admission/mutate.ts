@@ -48,6 +48,8 @@ export function mutate(request: AdmissionRequest, options: MutationOptions): Mut
   let outcome: Transformed | null;
   let notices: string[];
   try {
+    // Before the notices too: they read the same containers, and a null entry there was a 500.
+    if (isEdited(request.kind.kind, options)) checkObjectShape(object, where, request.kind.kind);
     notices = noticesFor(object, request.kind.kind, where, options);
     outcome = transformObject(object, request.kind.kind, where, options);
   } catch (error) {
@@ -114,6 +116,11 @@ interface Transformed {
   broker?: BrokerContext;
 }
 
+/** The kinds this webhook edits: Pods, and StatefulSets with `--mutate-statefulsets`. */
+function isEdited(kind: string, options: MutationOptions): boolean {
+  return kind === 'Pod' || (kind === 'StatefulSet' && options.mutateStatefulSets);
+}
+
 function transformObject(
   object: KubeObject,
   kind: string,
@@ -121,9 +128,6 @@ function transformObject(
   options: MutationOptions,
 ): Transformed | null {
   const { config } = options;
-  if (kind === 'Pod' || (kind === 'StatefulSet' && options.mutateStatefulSets)) {
-    checkObjectShape(object, where, kind);
-  }
   if (kind === 'Pod') {
     const clone = cloneJson(object);
     const broker = brokerContextOf(object);

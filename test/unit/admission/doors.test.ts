@@ -92,6 +92,36 @@ describe('the NodePort values through both doors (--mutate-statefulsets)', () =>
   });
 });
 
+describe('a hostile list entry in the containers (fuzz seed 20244549)', () => {
+  /** The broker's pod as a Pod review sends it, with a null entry before the broker container. */
+  function podWithNullContainer(): AdmissionRequest {
+    const spec = (brokerStatefulSet().spec as StatefulSetSpec).template?.spec;
+    if (!spec) throw new Error('no pod template');
+    return {
+      ...statefulSetRequest({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'my-cp-cp-kafka-0', labels: { app: 'cp-kafka' } },
+        spec: { ...spec, containers: [null, ...spec.containers] as unknown as Container[] },
+      }),
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+    };
+  }
+
+  test('is named and admitted unchanged (fails open), not a 500 from the notices', () => {
+    const result = mutate(podWithNullContainer(), {
+      config: resolveConfig({}),
+      mutateStatefulSets: false,
+    });
+    expect(result).toMatchObject({
+      allowed: true,
+      result: 'failed-open',
+      reason: 'KW_INPUT_FIELD',
+    });
+    expect(JSON.stringify(result.warnings)).toContain('spec.containers[0] is empty');
+  });
+});
+
 describe('configurations the webhook cannot do whole', () => {
   test.each<[string, PartialConfig, string[]]>([
     ['the defaults', {}, []],
